@@ -1,0 +1,111 @@
+"""Command lines: --help, a tiny end-to-end training run, evaluation reports."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segcore.processing import resize_mask
+from train.evaluate import evaluate, select_samples
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize("module", ["train", "train.evaluate", "train.segment"])
+def test_help(module: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: python -m" in result.stdout
+
+
+def test_evaluate_writes_the_report(fullview_root: Path, tmp_path: Path) -> None:
+    samples = select_samples(fullview_root, "training", None, "holdout")
+    truths = {}
+    for s in samples:  # an oracle that returns the ground truth at the model size
+        from train.data import load_pair
+
+        truths[s.image_id] = resize_mask(load_pair(s)[1], 64)
+    order = iter([s.image_id for s in samples])
+
+    def oracle(batch: np.ndarray) -> np.ndarray:
+        return np.stack([truths[next(order)] for _ in batch])
+
+    summary = evaluate(samples, oracle, 64, tmp_path, n_examples=2, progress=False)
+    assert summary["n"] == 6 and summary["dice"] > 0.95
+    with open(tmp_path / "per_image.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["image_id"] for r in rows] == sorted(truths)
+    assert {(r["width"], r["height"]) for r in rows} == {("256", "192")}  # native resolution
+    assert json.loads((tmp_path / "summary.json").read_text()) == summary
+    assert (tmp_path / "best_worst.png").stat().st_size > 1000
+
+
+def test_select_samples_by_split(isic_root: Path, tmp_path: Path) -> None:
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"train": ["ISIC_0000035"], "holdout": ["ISIC_0000053"]}))
+    assert [s.image_id for s in select_samples(isic_root, "training", split, "holdout")] == [
+        "ISIC_0000053"
+    ]
+    split.write_text(json.dumps({"train": [], "holdout": ["ISIC_9999999"]}))
+    with pytest.raises(ValueError, match="not in"):
+        select_samples(isic_root, "training", split, "holdout")
+
+
+def test_training_cli_end_to_end(isic_root: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    cmd = [
+        sys.executable,
+        "-m",
+        "train",
+        "--data-root",
+        str(isic_root),
+        "--run",
+        str(run),
+        "--size",
+        "32",
+        "--base-filters",
+        "4",
+        "--depth",
+        "2",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "2",
+        "--holdout-fraction",
+        "0.34",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    ]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in (
+        "config.json",
+        "split.json",
+        "history.csv",
+        "curves.png",
+        "best.keras",
+        "unet_float.keras",
+        "metrics.json",
+        "eval_holdout/per_image.csv",
+    ):
+        assert (run / name).exists(), name
+    assert json.loads((run / "metrics.json").read_text())["holdout"]["n"] == 2
+    with open(run / "history.csv") as f:
+        assert len(list(csv.DictReader(f))) == 2
+    # Re-running resumes: the finished run does not train again.
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    with open(run / "history.csv") as f:
+        assert len(list(csv.DictReader(f))) == 2

@@ -1,0 +1,157 @@
+"""Score a model on a folder in the official ISIC layout with the ISIC 2018 metrics.
+
+    python -m train.evaluate --model models/unet_float.keras \
+        --data-root ../shared/data/isic2018 --subset validation --out runs/eval_val
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from segcore.metrics import METRIC_NAMES, macro_average, score_pair
+from segcore.processing import postprocess, preprocess
+from train.data import Sample, find_samples, load_pair, load_split
+
+Predictor = Callable[[np.ndarray], np.ndarray]
+"""Maps a batch of model inputs (N, S, S, 3) uint8 to probability maps (N, S, S) float."""
+
+
+def predict_masks(
+    samples: Sequence[Sample],
+    predict: Predictor,
+    size: int,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> list[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield (sample, image, truth, predicted 0/255 mask at the truth's size) for each sample."""
+    results = []
+    with tqdm(total=len(samples), desc="evaluate", unit="img", disable=not progress) as bar:
+        for start in range(0, len(samples), batch_size):
+            chunk = samples[start : start + batch_size]
+            pairs = [load_pair(sample) for sample in chunk]
+            probabilities = predict(np.stack([preprocess(image, size) for image, _ in pairs]))
+            for sample, (image, truth), prob in zip(chunk, pairs, probabilities, strict=True):
+                results.append((sample, image, truth, postprocess(prob, *truth.shape)))
+            bar.update(len(chunk))
+    return results
+
+
+def score(
+    samples: Sequence[Sample],
+    predict: Predictor,
+    size: int,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> list[dict]:
+    """Per-image ISIC metrics (plus id and size) for every sample."""
+    return [
+        {"image_id": s.image_id, "height": t.shape[0], "width": t.shape[1], **score_pair(t, p)}
+        for s, _, t, p in predict_masks(samples, predict, size, batch_size, progress)
+    ]
+
+
+def keras_predictor(model) -> tuple[Predictor, int]:
+    """Wrap a Keras model as a Predictor; returns it with the model's input size."""
+    size = model.input_shape[1]
+    if size is None:
+        raise ValueError("the model has no fixed input size")
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict_on_batch(batch.astype(np.float32)))[..., 0]
+
+    return predict, size
+
+
+def select_samples(data_root: Path, subset: str, split: Path | None, part: str) -> list[Sample]:
+    """All pairs of a subset, or only the ids of one part of a recorded split."""
+    samples = find_samples(data_root, subset)
+    if split is None:
+        return samples
+    wanted = set(load_split(split)[part])
+    chosen = [s for s in samples if s.image_id in wanted]
+    if len(chosen) != len(wanted):
+        raise ValueError(f"{len(wanted) - len(chosen)} ids of {split}:{part} not in {data_root}")
+    return chosen
+
+
+def write_report(
+    rows: list[dict], out_dir: Path, panels: list[tuple[str, np.ndarray]] | None = None
+) -> dict:
+    """Write per_image.csv, summary.json and (if given) the overlay grid; return the summary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "per_image.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["image_id", "height", "width", *METRIC_NAMES])
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = macro_average(rows)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if panels:
+        from train.plots import overlay_grid
+
+        overlay_grid(panels, out_dir / "best_worst.png")
+    return summary
+
+
+def evaluate(
+    samples: Sequence[Sample],
+    predict: Predictor,
+    size: int,
+    out_dir: Path,
+    n_examples: int = 4,
+    progress: bool = True,
+) -> dict:
+    """Score, write the report with the best and worst overlays, and return the summary."""
+    from train.plots import overlay
+
+    results = predict_masks(samples, predict, size, progress=progress)
+    rows = [
+        {"image_id": s.image_id, "height": t.shape[0], "width": t.shape[1], **score_pair(t, p)}
+        for s, _, t, p in results
+    ]
+    order = np.argsort([row["dice"] for row in rows], kind="stable")
+    picks = [*order[::-1][:n_examples], *order[:n_examples]] if len(rows) > 1 else list(order)
+    panels = []
+    for index in picks:
+        sample, image, truth, prediction = results[index]
+        title = f"{sample.image_id}  Dice {rows[index]['dice']:.3f}"
+        panels.append((title, overlay(image, truth, prediction)))
+    return write_report(rows, out_dir, panels)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m train.evaluate", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--model", type=Path, required=True, help="a .keras model")
+    parser.add_argument(
+        "--data-root",
+        type=Path,
+        required=True,
+        help="folder holding the official ISIC 2018 sub-folders",
+    )
+    parser.add_argument("--subset", choices=["training", "validation"], default="validation")
+    parser.add_argument("--split", type=Path, help="split.json of a run: score only one part")
+    parser.add_argument("--part", choices=["train", "holdout"], default="holdout")
+    parser.add_argument("--out", type=Path, required=True, help="report folder")
+    args = parser.parse_args(argv)
+
+    import keras
+
+    import train.losses  # noqa: F401  (registers the custom loss/metric for loading)
+
+    predict, size = keras_predictor(keras.saving.load_model(args.model, compile=False))
+    samples = select_samples(args.data_root, args.subset, args.split, args.part)
+    summary = evaluate(samples, predict, size, args.out)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Figures for a run: loss/Dice curves and a grid of best and worst overlays."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def plot_history(history_csv: Path, out_png: Path) -> None:
+    """Plot training/held-out loss and Dice per epoch from Keras' CSVLogger file."""
+    with open(history_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, key in zip(axes, ("loss", "dice_metric"), strict=True):
+        for prefix, label in (("", "train (augmented)"), ("val_", "held-out")):
+            if rows and prefix + key in rows[0]:
+                ax.plot(epochs, [float(r[prefix + key]) for r in rows], label=label)
+        ax.set_xlabel("epoch")
+        ax.set_title("Dice + BCE loss" if key == "loss" else "Dice (thresholded, model size)")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=100)
+    plt.close(fig)
+
+
+def overlay(image: np.ndarray, truth: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """RGB image with ground truth in green and prediction in magenta, both as outlines."""
+    out = image.copy()
+    for mask, colour in ((truth > 128, (0, 255, 0)), (prediction > 128, (255, 0, 255))):
+        edge = mask & ~_erode(mask, max(1, min(mask.shape) // 150))
+        out[edge] = colour
+    return out
+
+
+def _erode(mask: np.ndarray, radius: int) -> np.ndarray:
+    eroded = mask.copy()
+    for _ in range(radius):
+        shifted = eroded.copy()
+        shifted[1:] &= eroded[:-1]
+        shifted[:-1] &= eroded[1:]
+        shifted[:, 1:] &= eroded[:, :-1]
+        shifted[:, :-1] &= eroded[:, 1:]
+        eroded = shifted
+    return eroded
+
+
+def overlay_grid(panels: list[tuple[str, np.ndarray]], out_png: Path, columns: int = 4) -> None:
+    """Save titled overlay images in a grid."""
+    rows = max(1, -(-len(panels) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.0 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, (title, image) in zip(axes.ravel(), panels, strict=False):
+        ax.imshow(image)
+        ax.set_title(title, fontsize=8)
+    fig.suptitle("green: ground truth, magenta: prediction", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out_png, dpi=90)
+    plt.close(fig)

@@ -1,0 +1,50 @@
+"""Device set-up for training: mixed precision on GPU, data parallelism on several GPUs."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+import keras
+
+
+def _gpu_count() -> int:
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return len(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return len([d for d in jax.devices() if d.platform == "gpu"])
+    return 0
+
+
+@contextlib.contextmanager
+def strategy_scope() -> Iterator[None]:
+    """Scope to build and compile the model in; sets the precision policy for the devices."""
+    gpus = _gpu_count()
+    if gpus:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    if gpus > 1 and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        with tf.distribute.MirroredStrategy().scope():
+            yield
+        return
+    if gpus > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+    yield
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds the epoch's wall time (seconds) to the logs, so the history CSV records it."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["epoch_seconds"] = round(time.perf_counter() - self._start, 1)
