@@ -48,10 +48,13 @@ def resize_probabilities(probabilities: np.ndarray, height: int, width: int) -> 
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
+def binarize(probabilities: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
+    """0/255 uint8 mask of the pixels whose lesion probability exceeds the threshold."""
+    return np.where(probabilities > threshold, 255, 0).astype(np.uint8)
+
+
 def postprocess(
     probabilities: np.ndarray, height: int, width: int, threshold: float = THRESHOLD
 ) -> np.ndarray:
     """Turn the model's probability map into a 0/255 uint8 mask at the original (height, width)."""
-    return np.where(resize_probabilities(probabilities, height, width) > threshold, 255, 0).astype(
-        np.uint8
-    )
+    return binarize(resize_probabilities(probabilities, height, width), threshold)

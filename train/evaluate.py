@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,38 +24,54 @@ Predictor = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of model inputs (N, S, S, 3) uint8 to probability maps (N, S, S) float."""
 
 
+Loaded = tuple[Sample, np.ndarray, np.ndarray]
+"""(sample, RGB image, 0/255 ground-truth mask) as read by `load_pair`."""
+
+
+def iter_loaded(samples: Iterable[Sample]) -> Iterator[Loaded]:
+    """Read the pairs one at a time."""
+    for sample in samples:
+        yield (sample, *load_pair(sample))
+
+
 def predict_masks(
-    samples: Sequence[Sample],
+    loaded: Iterable[Loaded],
     predict: Predictor,
     size: int,
+    total: int | None = None,
     batch_size: int = 8,
     progress: bool = True,
 ) -> list[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield (sample, image, truth, predicted 0/255 mask at the truth's size) for each sample."""
+    """(sample, image, truth, predicted 0/255 mask at the truth's size) for each loaded pair."""
     results = []
-    with tqdm(total=len(samples), desc="evaluate", unit="img", disable=not progress) as bar:
-        for start in range(0, len(samples), batch_size):
-            chunk = samples[start : start + batch_size]
-            pairs = [load_pair(sample) for sample in chunk]
-            probabilities = predict(np.stack([preprocess(image, size) for image, _ in pairs]))
-            for sample, (image, truth), prob in zip(chunk, pairs, probabilities, strict=True):
-                results.append((sample, image, truth, postprocess(prob, *truth.shape)))
-            bar.update(len(chunk))
+    pending: list[Loaded] = []
+    with tqdm(total=total, desc="evaluate", unit="img", disable=not progress) as bar:
+        for item in [*loaded, None]:
+            if item is not None:
+                pending.append(item)
+            if pending and (item is None or len(pending) == batch_size):
+                batch = np.stack([preprocess(image, size) for _, image, _ in pending])
+                for (sample, image, truth), prob in zip(pending, predict(batch), strict=True):
+                    results.append((sample, image, truth, postprocess(prob, *truth.shape)))
+                bar.update(len(pending))
+                pending = []
     return results
 
 
-def score(
-    samples: Sequence[Sample],
-    predict: Predictor,
-    size: int,
-    batch_size: int = 8,
-    progress: bool = True,
-) -> list[dict]:
-    """Per-image ISIC metrics (plus id and size) for every sample."""
+def rows_of(results: Sequence[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]) -> list[dict]:
+    """Per-image ISIC metrics (plus id and size) of predict_masks results."""
     return [
         {"image_id": s.image_id, "height": t.shape[0], "width": t.shape[1], **score_pair(t, p)}
-        for s, _, t, p in predict_masks(samples, predict, size, batch_size, progress)
+        for s, _, t, p in results
     ]
+
+
+def score(
+    samples: Sequence[Sample], predict: Predictor, size: int, progress: bool = True
+) -> list[dict]:
+    """Per-image ISIC metrics for every sample, read lazily."""
+    results = predict_masks(iter_loaded(samples), predict, size, len(samples), progress=progress)
+    return rows_of(results)
 
 
 def keras_predictor(model) -> tuple[Predictor, int]:
@@ -79,6 +96,25 @@ def select_samples(data_root: Path, subset: str, split: Path | None, part: str) 
     if len(chosen) != len(wanted):
         raise ValueError(f"{len(wanted) - len(chosen)} ids of {split}:{part} not in {data_root}")
     return chosen
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A named evaluation set in the official layout."""
+
+    name: str
+    root: Path
+    subset: str
+    holdout_only: bool
+
+
+def standard_sets(data: Path) -> list[EvalSet]:
+    """Held-out training ids (square crops and full field of view) and the official validation."""
+    return [
+        EvalSet("holdout_crops", data / "isic2018", "training", True),
+        EvalSet("holdout_fullview", data / "isic2018_fullview", "training", True),
+        EvalSet("validation", data / "isic2018", "validation", False),
+    ]
 
 
 def write_report(
@@ -110,11 +146,8 @@ def evaluate(
     """Score, write the report with the best and worst overlays, and return the summary."""
     from train.plots import overlay
 
-    results = predict_masks(samples, predict, size, progress=progress)
-    rows = [
-        {"image_id": s.image_id, "height": t.shape[0], "width": t.shape[1], **score_pair(t, p)}
-        for s, _, t, p in results
-    ]
+    results = predict_masks(iter_loaded(samples), predict, size, len(samples), progress=progress)
+    rows = rows_of(results)
     order = np.argsort([row["dice"] for row in rows], kind="stable")
     picks = [*order[::-1][:n_examples], *order[:n_examples]] if len(rows) > 1 else list(order)
     panels = []
@@ -133,13 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-root",
         type=Path,
-        required=True,
         help="folder holding the official ISIC 2018 sub-folders",
     )
     parser.add_argument("--subset", choices=["training", "validation"], default="validation")
     parser.add_argument("--split", type=Path, help="split.json of a run: score only one part")
     parser.add_argument("--part", choices=["train", "holdout"], default="holdout")
     parser.add_argument("--out", type=Path, required=True, help="report folder")
+    parser.add_argument(
+        "--standard-sets",
+        type=Path,
+        metavar="DATA",
+        help="score the held-out crops, their full-field copies and the official "
+        "validation under DATA (needs --split); writes metrics.json into --out",
+    )
     args = parser.parse_args(argv)
 
     import keras
@@ -147,9 +186,21 @@ def main(argv: list[str] | None = None) -> int:
     import train.losses  # noqa: F401  (registers the custom loss/metric for loading)
 
     predict, size = keras_predictor(keras.saving.load_model(args.model, compile=False))
-    samples = select_samples(args.data_root, args.subset, args.split, args.part)
-    summary = evaluate(samples, predict, size, args.out)
-    print(json.dumps(summary, indent=2))
+    if args.standard_sets is None:
+        if args.data_root is None:
+            parser.error("give --data-root (or --standard-sets)")
+        samples = select_samples(args.data_root, args.subset, args.split, args.part)
+        print(json.dumps(evaluate(samples, predict, size, args.out), indent=2))
+        return 0
+    if args.split is None:
+        parser.error("--standard-sets needs --split")
+    metrics = {}
+    for eval_set in standard_sets(args.standard_sets):
+        split = args.split if eval_set.holdout_only else None
+        samples = select_samples(eval_set.root, eval_set.subset, split, "holdout")
+        metrics[eval_set.name] = evaluate(samples, predict, size, args.out / eval_set.name)
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(json.dumps(metrics, indent=2))
     return 0
 
 

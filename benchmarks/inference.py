@@ -1,0 +1,160 @@
+"""Benchmark: the deployed TFLite path vs the float Keras model vs the seed's stack.
+
+    python -m benchmarks.inference [--image IMAGE] [--runs 30]
+
+Every stack segments the same full-field image end to end (shared preprocessing, inference,
+mask back at the image's size), each in a fresh process so cold start and peak RSS are its own:
+- deployed: models/unet.tflite in LiteRT, 2 threads (what the Lambda runs);
+- keras: models/unet_float.keras under TensorFlow;
+- seed: a standard 64-filter U-Net at 256 px (about 31 M parameters, random weights) under
+  TensorFlow Keras, as the seed project served it.
+Prints a table (and --json writes the figures); ratios are against the seed stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_IMAGE = ROOT / "tests" / "fixtures" / "samples" / "ISIC_0000012.jpg"
+STACKS = ("deployed", "keras", "seed")
+
+
+def _load_stack(stack: str, model_path: Path):
+    """Import the stack's runtime and load its model; return (segment function, model bytes)."""
+    from segcore.processing import postprocess, preprocess
+
+    if stack == "deployed":
+        from segcore.predictor import TFLitePredictor
+
+        predictor = TFLitePredictor(model_path, num_threads=2)
+        return (lambda image: predictor.segment(image)[0]), model_path.stat().st_size
+    import keras
+
+    model = keras.saving.load_model(model_path, compile=False)
+    size = model.input_shape[1]
+
+    def segment(image: np.ndarray) -> np.ndarray:
+        x = preprocess(image, size)[None].astype(np.float32)
+        probabilities = np.asarray(model(x, training=False))[0, ..., 0]
+        return postprocess(probabilities, *image.shape[:2])
+
+    return segment, model_path.stat().st_size
+
+
+def worker(stack: str, model_path: Path, image_path: Path, runs: int) -> dict:
+    """Measure one stack in this (fresh) process."""
+    start = time.perf_counter()
+    segment, model_bytes = _load_stack(stack, model_path)
+    cold_start = time.perf_counter() - start
+    from PIL import Image
+
+    from segcore.processing import to_rgb_array
+
+    image = to_rgb_array(Image.open(image_path))
+    for _ in range(3):
+        segment(image)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        segment(image)
+        times.append((time.perf_counter() - t) * 1000)
+    return {
+        "stack": stack,
+        "import_and_load_s": cold_start,
+        "p50_ms": float(np.median(times)),
+        "p95_ms": float(np.percentile(times, 95)),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "model_bytes": model_bytes,
+    }
+
+
+def seed_model(path: Path) -> Path:
+    """Save the seed's 64-filter, 256 px U-Net (random weights) for the seed worker to load."""
+    from train.model import build_unet
+
+    model = build_unet(256, base_filters=64, depth=4)
+    model.save(path)
+    return path
+
+
+def run_worker(stack: str, model: Path, image: Path, runs: int) -> dict:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.inference",
+            "--worker",
+            stack,
+            "--model",
+            str(model),
+            "--image",
+            str(image),
+            "--runs",
+            str(runs),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def table(results: list[dict]) -> str:
+    seed = next(r for r in results if r["stack"] == "seed")
+    lines = [
+        "| stack | p50 ms | p95 ms | import + load s | peak RSS MB | model bytes | "
+        "p50 speed-up vs seed | cold-start speed-up | RSS ratio |",
+        "| --- " * 9 + "|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['stack']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+            f"{r['import_and_load_s']:.2f} | {r['peak_rss_mb']:.0f} | {r['model_bytes']:,} | "
+            f"{seed['p50_ms'] / r['p50_ms']:.1f}x | "
+            f"{seed['import_and_load_s'] / r['import_and_load_s']:.1f}x | "
+            f"{r['peak_rss_mb'] / seed['peak_rss_mb']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.inference", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--deployed", type=Path, default=ROOT / "models" / "unet.tflite")
+    parser.add_argument("--keras", type=Path, default=ROOT / "models" / "unet_float.keras")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--worker", choices=STACKS, help=argparse.SUPPRESS)
+    parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.model, args.image, args.runs)))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        seed = seed_model(Path(tmp) / "seed_unet64_256.keras")
+        results = [
+            run_worker("deployed", args.deployed, args.image, args.runs),
+            run_worker("keras", args.keras, args.image, args.runs),
+            run_worker("seed", seed, args.image, max(5, args.runs // 3)),
+        ]
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

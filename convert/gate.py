@@ -1,0 +1,264 @@
+"""The Dice-parity gate: score every TFLite flavour through the serving predictor, refuse the
+ones that lose Dice against the float Keras model, and deploy the fastest that passes.
+
+    python -m convert.gate --data ../shared/data --split models/split.json \
+        --tflite-dir build/tflite --out models
+
+Exit status: 0 when a flavour is deployed; 1 when none passes (or the one asked for with
+--deploy fails, or, with --strict, any flavour fails). Each refusal names the set and numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from convert.flavours import FLAVOURS
+from convert.latency import measure_latency
+from segcore.metrics import macro_average
+from segcore.predictor import DEFAULT_RUNTIME, TFLitePredictor
+from train.evaluate import (
+    Loaded,
+    Predictor,
+    iter_loaded,
+    predict_masks,
+    rows_of,
+    select_samples,
+    standard_sets,
+)
+
+REPORTED = ("dice", "jaccard", "threshold_jaccard")
+
+
+def summarise(loaded: list[Loaded], predict: Predictor, size: int, label: str) -> dict:
+    """Macro-averaged ISIC metrics of a predictor on preloaded pairs."""
+    print(f"[gate] scoring {label} on {len(loaded)} images", flush=True)
+    rows = rows_of(predict_masks(loaded, predict, size, len(loaded), progress=False))
+    summary = macro_average(rows)
+    return {"n": summary["n"], **{name: summary[name] for name in REPORTED}}
+
+
+def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) -> dict:
+    """Run the model in another interpreter's runtime; return its outputs or the error."""
+    with tempfile.TemporaryDirectory() as tmp:
+        in_path, out_path = Path(tmp) / "in.npy", Path(tmp) / "out.npy"
+        np.save(in_path, inputs)
+        root = Path(__file__).resolve().parent.parent
+        result = subprocess.run(
+            [
+                python,
+                "-m",
+                "segcore.probe",
+                str(model),
+                str(in_path),
+                str(out_path),
+                "--runtime",
+                runtime,
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if result.returncode != 0:
+            last = (result.stderr.strip() or "no output").splitlines()[-1]
+            try:
+                error = json.loads(last)["error"]
+            except (ValueError, KeyError, TypeError):
+                error = last  # e.g. the interpreter could not even import the runtime
+            return {"loads": False, "error": error[:300]}
+        return {"loads": True, **json.loads(result.stdout), "outputs": np.load(out_path)}
+
+
+def refusals(flavour_sets: dict, float_sets: dict, tolerance: float) -> list[str]:
+    """Reasons (one per failing set) why a flavour loses too much Dice."""
+    reasons = []
+    for name, result in flavour_sets.items():
+        drop = float_sets[name]["dice"] - result["dice"]
+        if drop > tolerance:
+            reasons.append(
+                f"{name}: Dice {result['dice']:.4f} vs float {float_sets[name]['dice']:.4f} "
+                f"(drop {drop:.4f} > tolerance {tolerance})"
+            )
+    return reasons
+
+
+def gate_flavour(
+    path: Path,
+    sets: dict[str, list[Loaded]],
+    float_sets: dict,
+    tolerance: float,
+    runtime: str,
+    other_runtimes: dict[str, str],
+    probe_inputs: np.ndarray,
+) -> dict:
+    """Score, time and probe one .tflite file; the result says whether it passes and why not."""
+    model = path.read_bytes()
+    report: dict = {
+        "file": str(path),
+        "bytes": len(model),
+        "sha256": hashlib.sha256(model).hexdigest(),
+    }
+    try:
+        predictor = TFLitePredictor(model, runtime=runtime)
+        reference = predictor.predict(probe_inputs)
+    except Exception as error:  # any failure to load or run is a refusal, not a crash
+        return {
+            **report,
+            "passed": False,
+            "reasons": [f"does not run in {runtime}: {error}"],
+            "runtimes": {runtime: {"loads": False, "error": str(error)}},
+        }
+    report["input_dtype"] = predictor.input_dtype
+    report["sets"] = {}
+    for name, loaded in sets.items():
+        result = summarise(loaded, predictor.predict, predictor.input_size, f"{path.stem}/{name}")
+        result["delta_dice"] = result["dice"] - float_sets[name]["dice"]
+        report["sets"][name] = result
+    report["latency_ms"] = {
+        f"{threads}_thread{'s' if threads > 1 else ''}": measure_latency(model, runtime, threads)
+        for threads in (1, 2)
+    }
+    report["runtimes"] = {runtime: {"loads": True, "version": predictor.runtime.version}}
+    for other, python in other_runtimes.items():
+        probe = probe_runtime(python, other, path, probe_inputs)
+        if probe.pop("loads"):
+            diff = float(np.max(np.abs(probe.pop("outputs") - reference)))
+            report["runtimes"][other] = {
+                "loads": True,
+                "version": probe.get("version"),
+                "max_abs_diff_vs_" + runtime: diff,
+            }
+        else:
+            report["runtimes"][other] = {"loads": False, "error": probe["error"]}
+    report["reasons"] = refusals(report["sets"], float_sets, tolerance)
+    report["passed"] = not report["reasons"]
+    return report
+
+
+def choose(flavours: dict[str, dict], requested: str | None) -> str | None:
+    """The requested flavour if it passed, else the fastest passing one at 2 threads."""
+    passing = {name: r for name, r in flavours.items() if r["passed"]}
+    if requested:
+        return requested if requested in passing else None
+    if not passing:
+        return None
+    return min(passing, key=lambda name: passing[name]["latency_ms"]["2_threads"]["p50_ms"])
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m convert.gate", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--keras",
+        type=Path,
+        default=Path("models/unet_float.keras"),
+        help="the float model every flavour is compared with",
+    )
+    parser.add_argument(
+        "--tflite-dir",
+        type=Path,
+        default=Path("build/tflite"),
+        help="folder with unet_<flavour>.tflite files",
+    )
+    parser.add_argument("--flavours", nargs="+", choices=FLAVOURS, default=list(FLAVOURS))
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder holding isic2018/ and isic2018_fullview/"
+    )
+    parser.add_argument("--split", type=Path, required=True, help="the model's split.json")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.005,
+        help="largest allowed drop in per-image mean Dice, absolute",
+    )
+    parser.add_argument("--runtime", default=DEFAULT_RUNTIME, help="the serving runtime")
+    parser.add_argument(
+        "--also-runtime",
+        action="append",
+        default=[],
+        metavar="NAME=PYTHON",
+        help="also check loading in runtime NAME under interpreter PYTHON",
+    )
+    parser.add_argument("--deploy", choices=FLAVOURS, help="deploy this flavour, not the fastest")
+    parser.add_argument("--strict", action="store_true", help="fail if any flavour fails")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("models"),
+        help="where unet.tflite, parity.json and PARITY.md go",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import keras
+
+    from convert.report import write_markdown
+    from segcore.processing import preprocess
+    from train.evaluate import keras_predictor
+
+    sets = {}
+    for eval_set in standard_sets(args.data):
+        split = args.split if eval_set.holdout_only else None
+        samples = select_samples(eval_set.root, eval_set.subset, split, "holdout")
+        sets[eval_set.name] = list(iter_loaded(samples))
+    predict, size = keras_predictor(keras.saving.load_model(args.keras, compile=False))
+    float_sets = {
+        name: summarise(loaded, predict, size, f"float Keras/{name}")
+        for name, loaded in sets.items()
+    }
+    probe_inputs = np.stack([preprocess(image, size) for _, image, _ in sets["validation"][:4]])
+    others = dict(item.split("=", 1) for item in args.also_runtime)
+
+    flavours = {}
+    for flavour in args.flavours:
+        path = args.tflite_dir / f"unet_{flavour}.tflite"
+        flavours[flavour] = gate_flavour(
+            path, sets, float_sets, args.tolerance, args.runtime, others, probe_inputs
+        )
+        verdict = "PASSED" if flavours[flavour]["passed"] else "REFUSED"
+        print(f"[gate] {flavour}: {verdict}", *flavours[flavour]["reasons"], sep="\n  ")
+
+    deployed = choose(flavours, args.deploy)
+    report = {
+        "tolerance": args.tolerance,
+        "serving_runtime": args.runtime,
+        "float_keras": {"file": str(args.keras), "sets": float_sets},
+        "flavours": flavours,
+        "deployed": None,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    if deployed:
+        target = args.out / "unet.tflite"
+        target.write_bytes((args.tflite_dir / f"unet_{deployed}.tflite").read_bytes())
+        report["deployed"] = {
+            "flavour": deployed,
+            "file": str(target),
+            "sha256": flavours[deployed]["sha256"],
+            "input_size": size,
+        }
+    (args.out / "parity.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_markdown(report, args.out / "PARITY.md")
+    if deployed is None:
+        wanted = f"requested flavour {args.deploy}" if args.deploy else "no flavour"
+        print(f"[gate] FAILED: {wanted} passed parity; nothing deployed", file=sys.stderr)
+        return 1
+    print(f"[gate] deployed {deployed} -> {args.out / 'unet.tflite'}")
+    if args.strict and not all(r["passed"] for r in flavours.values()):
+        print("[gate] FAILED (--strict): some flavours were refused", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

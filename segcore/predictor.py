@@ -1,0 +1,96 @@
+"""The TFLite predictor the API serves with, over either TFLite runtime (one small adapter).
+
+Runtimes, by name: "litert" (`ai-edge-litert`, the default and the one the Lambda ships),
+"tflite-runtime" (the frozen `tflite-runtime` 2.14) and "tensorflow" (`tf.lite`, for tools that
+already have TensorFlow). All expose the same Interpreter API.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from segcore.processing import binarize, preprocess, resize_probabilities
+
+RUNTIMES = {
+    "litert": ("ai_edge_litert.interpreter", "ai-edge-litert"),
+    "tflite-runtime": ("tflite_runtime.interpreter", "tflite-runtime"),
+    "tensorflow": ("tensorflow.lite", "tensorflow-cpu"),
+}
+DEFAULT_RUNTIME = "litert"
+
+
+@dataclass(frozen=True)
+class RuntimeInfo:
+    name: str
+    version: str
+
+
+def load_interpreter_class(runtime: str = DEFAULT_RUNTIME) -> tuple[type, RuntimeInfo]:
+    """Import the Interpreter class of a runtime; ImportError if it is not installed."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {sorted(RUNTIMES)}, got {runtime!r}")
+    module_name, distribution = RUNTIMES[runtime]
+    module = importlib.import_module(module_name)
+    try:
+        version = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        version = getattr(module, "__version__", "unknown")
+    return module.Interpreter, RuntimeInfo(runtime, version)
+
+
+class TFLitePredictor:
+    """A batch-1 segmentation .tflite model: uint8 pixels in, lesion probabilities out."""
+
+    def __init__(
+        self, model: Path | str | bytes, runtime: str = DEFAULT_RUNTIME, num_threads: int = 2
+    ) -> None:
+        interpreter_class, self.runtime = load_interpreter_class(runtime)
+        source = (
+            {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+        )
+        self._interpreter = interpreter_class(**source, num_threads=num_threads)
+        self._interpreter.allocate_tensors()
+        (self._input,) = self._interpreter.get_input_details()
+        (self._output,) = self._interpreter.get_output_details()
+        batch, height, width, channels = self._input["shape"]
+        if batch != 1 or height != width or channels != 3:
+            raise ValueError(f"expected a (1, S, S, 3) model input, got {self._input['shape']}")
+        self.input_size = int(height)
+        self.input_dtype = np.dtype(self._input["dtype"]).name
+
+    def _quantize(self, pixels: np.ndarray) -> np.ndarray:
+        dtype = self._input["dtype"]
+        if np.issubdtype(dtype, np.floating):
+            return pixels.astype(dtype)
+        scale, zero_point = self._input["quantization"]
+        if scale == 1.0 and zero_point == 0 and dtype == np.uint8:
+            return pixels.astype(np.uint8)  # raw pixel bytes feed straight in
+        info = np.iinfo(dtype)
+        values = np.round(pixels.astype(np.float32) / scale + zero_point)
+        return np.clip(values, info.min, info.max).astype(dtype)
+
+    def _dequantize(self, values: np.ndarray) -> np.ndarray:
+        if np.issubdtype(values.dtype, np.floating):
+            return values.astype(np.float32)
+        scale, zero_point = self._output["quantization"]
+        return (values.astype(np.float32) - zero_point) * scale
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """Probability maps (N, S, S) for model inputs (N, S, S, 3) uint8 from `preprocess`."""
+        out = []
+        for pixels in batch:
+            self._interpreter.set_tensor(self._input["index"], self._quantize(pixels[None]))
+            self._interpreter.invoke()
+            out.append(self._dequantize(self._interpreter.get_tensor(self._output["index"]))[0])
+        return np.stack(out)[..., 0]
+
+    def segment(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(0/255 mask, probability map), both at the RGB image's own (H, W)."""
+        probabilities = self.predict(preprocess(image, self.input_size)[None])[0]
+        full_size = resize_probabilities(probabilities, *image.shape[:2])
+        return binarize(full_size), full_size

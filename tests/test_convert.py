@@ -1,0 +1,144 @@
+"""Conversion to every TFLite flavour and the parity gate, on the committed tiny fixture model.
+
+One parity check per export path, and a deliberately broken int8 that the gate must refuse.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from convert.export import convert  # noqa: E402
+from convert.flavours import FLAVOURS  # noqa: E402
+from segcore.predictor import TFLitePredictor  # noqa: E402
+from segcore.processing import preprocess  # noqa: E402
+from train.data import find_samples, load_pair  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+TINY = FIXTURES / "models" / "unet_tiny.keras"
+SPLIT = FIXTURES / "models" / "split.json"
+
+
+@pytest.fixture(scope="module")
+def flavour_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("tflite")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "convert",
+            "--model",
+            str(TINY),
+            "--data-root",
+            str(FIXTURES / "isic2018"),
+            "--split",
+            str(SPLIT),
+            "--out",
+            str(out),
+            "--calibration-count",
+            "6",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_flavour_matches_the_keras_model(flavour_dir: Path, flavour: str) -> None:
+    model = keras.saving.load_model(TINY, compile=False)
+    predictor = TFLitePredictor(flavour_dir / f"unet_{flavour}.tflite")
+    assert predictor.input_size == 64
+    assert predictor.input_dtype == ("uint8" if flavour == "int8" else "float32")
+    samples = find_samples(FIXTURES / "isic2018", "validation")
+    x = np.stack([preprocess(load_pair(s)[0], 64) for s in samples])
+    expected = np.asarray(model.predict_on_batch(x.astype(np.float32)))[..., 0]
+    got = predictor.predict(x)
+    max_mean_diff, min_agreement = {
+        "float32": (1e-5, 0.999),
+        "float16": (2e-3, 0.995),
+        "dynamic": (1e-2, 0.99),
+        "int8": (4e-2, 0.95),
+    }[flavour]
+    assert np.mean(np.abs(got - expected)) < max_mean_diff
+    assert np.mean((got > 0.5) == (expected > 0.5)) > min_agreement
+
+
+def _gate(flavour_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "convert.gate",
+            "--keras",
+            str(TINY),
+            "--tflite-dir",
+            str(flavour_dir),
+            "--data",
+            str(FIXTURES),
+            "--split",
+            str(SPLIT),
+            "--out",
+            str(out),
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_gate_deploys_the_fastest_passing_flavour(flavour_dir: Path, tmp_path: Path) -> None:
+    result = _gate(flavour_dir, tmp_path, "--tolerance", "0.02")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "parity.json").read_text())
+    deployed = report["deployed"]["flavour"]
+    passing = {k: v for k, v in report["flavours"].items() if v["passed"]}
+    assert deployed in passing
+    fastest = min(passing, key=lambda k: passing[k]["latency_ms"]["2_threads"]["p50_ms"])
+    assert deployed == fastest
+    assert set(report["float_keras"]["sets"]) == {"holdout_crops", "holdout_fullview", "validation"}
+    import hashlib
+
+    assert (
+        hashlib.sha256((tmp_path / "unet.tflite").read_bytes()).hexdigest()
+        == (report["deployed"]["sha256"])
+    )
+    assert "| int8 |" in (tmp_path / "PARITY.md").read_text()
+    print({k: v["runtimes"] for k, v in report["flavours"].items()})
+
+
+def test_gate_refuses_broken_quantization(tmp_path: Path) -> None:
+    """int8 calibrated on black images: the gate must say no, naming set and numbers."""
+    model = keras.saving.load_model(TINY, compile=False)
+
+    def zeros():
+        for _ in range(4):
+            yield [np.zeros((1, 64, 64, 3), np.float32)]
+
+    broken = dict(convert(model, ["int8"], zeros))["int8"]
+    (tmp_path / "unet_int8.tflite").write_bytes(broken)
+    result = _gate(tmp_path, tmp_path / "out", "--flavours", "int8")
+    assert result.returncode == 1
+    assert "REFUSED" in result.stdout and "drop" in result.stdout
+    assert "nothing deployed" in result.stderr
+    assert not (tmp_path / "out" / "unet.tflite").exists()
+
+
+def test_gate_refuses_a_file_that_does_not_load(tmp_path: Path) -> None:
+    (tmp_path / "unet_float32.tflite").write_bytes(b"not a flatbuffer")
+    result = _gate(tmp_path, tmp_path / "out", "--flavours", "float32")
+    assert result.returncode == 1
+    assert "does not run in litert" in result.stdout
