@@ -2,21 +2,28 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+# tflite-runtime 2.14 needs numpy<2: its own small environment, to check the model loads there.
+TFLITE_VENV := .venv-tflite-runtime
 DATA ?= ../shared/data
 
-.PHONY: setup demo test lint format train evaluate
+.PHONY: setup demo test lint train evaluate convert parity benchmark
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(TFLITE_VENV)/.installed
 
-$(VENV)/.installed: requirements/*.txt
+$(VENV)/.installed: requirements/serve.txt requirements/train.txt requirements/dev.txt requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
 	touch $@
 
-## Segment a real full-field sample image with the committed model (mask + overlay in out/).
+$(TFLITE_VENV)/.installed: requirements/tflite-runtime.txt
+	$(PYTHON) -m venv $(TFLITE_VENV)
+	$(TFLITE_VENV)/bin/pip install --quiet -r requirements/tflite-runtime.txt
+	touch $@
+
+## Segment a real full-field sample image with the deployed model (mask + overlay in out/).
 demo: setup
-	$(BIN)/python -m train.segment tests/fixtures/samples/ISIC_0000012.jpg --out out
+	$(BIN)/python -m segcore.segment tests/fixtures/samples/ISIC_0000012.jpg --out out
 
 ## Lint, format check and the whole test suite (no dataset needed).
 test: setup
@@ -32,7 +39,20 @@ lint: setup
 train: setup
 	$(BIN)/python -m train --data-root $(DATA)/isic2018 --run runs/unet_b16_128 --size 128 --epochs 30
 
-## Score the committed model on the official validation set.
+## Score the committed float model on the three evaluation sets (models/metrics.json).
 evaluate: setup
-	$(BIN)/python -m train.evaluate --model models/unet_float.keras \
-		--data-root $(DATA)/isic2018 --subset validation --out runs/eval_validation
+	$(BIN)/python -m train.evaluate --model models/unet_float.keras --split models/split.json \
+		--standard-sets $(DATA) --out runs/eval
+	cp runs/eval/metrics.json models/metrics.json
+
+## Convert to every TFLite flavour, run the parity gate, deploy the winner as models/unet.tflite.
+parity: setup
+	$(BIN)/python -m convert --model models/unet_float.keras --data-root $(DATA)/isic2018 \
+		--split models/split.json --out build/tflite
+	$(BIN)/python -m convert.gate --keras models/unet_float.keras --tflite-dir build/tflite \
+		--data $(DATA) --split models/split.json --out models \
+		--also-runtime tflite-runtime=$(TFLITE_VENV)/bin/python
+
+## Deployed TFLite path vs float Keras vs the seed's stack (prints a table).
+benchmark: setup
+	$(BIN)/python -m benchmarks.inference --json runs/benchmark.json

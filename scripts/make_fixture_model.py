@@ -38,7 +38,7 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     deployable = build_unet(SIZE, base_filters=4, depth=3)
     deployable.set_weights(model.get_weights())
-    deployable.save(out / "unet_tiny.keras")
+    deployable.save(out / "unet_tiny.keras")  # keep in step with the int8 file below
     ids = [s.image_id for s in samples]
     split = {
         "note": "fixture split: the tiny model is fitted to these ids",
@@ -47,6 +47,13 @@ def main() -> None:
         "holdout": ids,
     }
     (out / "split.json").write_text(json.dumps(split, indent=1) + "\n")
+    # A deployed-style int8 model for the API tests (not gated: it is a fixture).
+    from convert.export import convert
+    from convert.representative import representative_dataset
+
+    representative = representative_dataset(samples, SIZE, len(samples))
+    for _, data in convert(deployable, ["int8"], representative):
+        (out / "unet_tiny_int8.tflite").write_bytes(data)
 
 
 if __name__ == "__main__":

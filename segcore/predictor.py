@@ -62,6 +62,16 @@ class TFLitePredictor:
             raise ValueError(f"expected a (1, S, S, 3) model input, got {self._input['shape']}")
         self.input_size = int(height)
         self.input_dtype = np.dtype(self._input["dtype"]).name
+        self.flavour = self._flavour()
+
+    def _flavour(self) -> str:
+        """Which of our conversion flavours this is, read from the tensor types."""
+        if self.input_dtype in ("uint8", "int8"):
+            return "int8"
+        types = {np.dtype(t["dtype"]).name for t in self._interpreter.get_tensor_details()}
+        if "float16" in types:
+            return "float16"
+        return "dynamic" if "int8" in types else "float32"
 
     def _quantize(self, pixels: np.ndarray) -> np.ndarray:
         dtype = self._input["dtype"]

@@ -17,7 +17,17 @@ from train.evaluate import evaluate, select_samples
 ROOT = Path(__file__).parent.parent
 
 
-@pytest.mark.parametrize("module", ["train", "train.evaluate", "train.segment"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "train",
+        "train.evaluate",
+        "segcore.segment",
+        "convert",
+        "convert.gate",
+        "benchmarks.inference",
+    ],
+)
 def test_help(module: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", module, "--help"],

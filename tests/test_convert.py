@@ -60,6 +60,7 @@ def test_flavour_matches_the_keras_model(flavour_dir: Path, flavour: str) -> Non
     model = keras.saving.load_model(TINY, compile=False)
     predictor = TFLitePredictor(flavour_dir / f"unet_{flavour}.tflite")
     assert predictor.input_size == 64
+    assert predictor.flavour == flavour
     assert predictor.input_dtype == ("uint8" if flavour == "int8" else "float32")
     samples = find_samples(FIXTURES / "isic2018", "validation")
     x = np.stack([preprocess(load_pair(s)[0], 64) for s in samples])

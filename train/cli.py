@@ -10,6 +10,7 @@ Writes into the run folder: config.json, split.json, history.csv, curves.png, be
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from pathlib import Path
 
@@ -113,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             EpochTimer(),
             keras.callbacks.BackupAndRestore(str(run / "backup"), delete_checkpoint=False),
             keras.callbacks.ModelCheckpoint(
-                run / "best.keras", monitor=monitor, mode="max", save_best_only=True
+                run / "best.keras",
+                monitor=monitor,
+                mode="max",
+                save_best_only=True,
+                initial_value_threshold=best_so_far(run / "history.csv", monitor),
             ),
             keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=args.patience),
             keras.callbacks.CSVLogger(run / "history.csv", append=True),
@@ -132,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     (run / "metrics.json").write_text(json.dumps({"holdout": summary}, indent=2) + "\n")
     print(json.dumps({"holdout": summary}, indent=2))
     return 0
+
+
+def best_so_far(history_csv: Path, monitor: str) -> float | None:
+    """Best value of `monitor` in an earlier (resumed) run's history, so a resumed run keeps it."""
+    if not history_csv.exists():
+        return None
+    with open(history_csv, newline="") as f:
+        values = [float(row[monitor]) for row in csv.DictReader(f) if row.get(monitor)]
+    return max(values, default=None)
 
 
 def _interactive() -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from segcore.metrics import METRIC_NAMES, macro_average, score_pair
+from segcore.overlay import overlay
 from segcore.processing import postprocess, preprocess
 from train.data import Sample, find_samples, load_pair, load_split
 
@@ -144,8 +145,6 @@ def evaluate(
     progress: bool = True,
 ) -> dict:
     """Score, write the report with the best and worst overlays, and return the summary."""
-    from train.plots import overlay
-
     results = predict_masks(iter_loaded(samples), predict, size, len(samples), progress=progress)
     rows = rows_of(results)
     order = np.argsort([row["dice"] for row in rows], kind="stable")
@@ -154,7 +153,7 @@ def evaluate(
     for index in picks:
         sample, image, truth, prediction = results[index]
         title = f"{sample.image_id}  Dice {rows[index]['dice']:.3f}"
-        panels.append((title, overlay(image, truth, prediction)))
+        panels.append((title, overlay(image, prediction, truth)))
     return write_report(rows, out_dir, panels)
 
 

@@ -31,27 +31,6 @@ def plot_history(history_csv: Path, out_png: Path) -> None:
     plt.close(fig)
 
 
-def overlay(image: np.ndarray, truth: np.ndarray, prediction: np.ndarray) -> np.ndarray:
-    """RGB image with ground truth in green and prediction in magenta, both as outlines."""
-    out = image.copy()
-    for mask, colour in ((truth > 128, (0, 255, 0)), (prediction > 128, (255, 0, 255))):
-        edge = mask & ~_erode(mask, max(1, min(mask.shape) // 150))
-        out[edge] = colour
-    return out
-
-
-def _erode(mask: np.ndarray, radius: int) -> np.ndarray:
-    eroded = mask.copy()
-    for _ in range(radius):
-        shifted = eroded.copy()
-        shifted[1:] &= eroded[:-1]
-        shifted[:-1] &= eroded[1:]
-        shifted[:, 1:] &= eroded[:, :-1]
-        shifted[:, :-1] &= eroded[:, 1:]
-        eroded = shifted
-    return eroded
-
-
 def overlay_grid(panels: list[tuple[str, np.ndarray]], out_png: Path, columns: int = 4) -> None:
     """Save titled overlay images in a grid."""
     rows = max(1, -(-len(panels) // columns))

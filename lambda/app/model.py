@@ -1,0 +1,38 @@
+"""The served model, loaded once per container (at import, i.e. the Lambda init phase)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from app.model_store import ModelSourceError, load_model_bytes, sha256_of
+from app.schemas import ModelInfo, RuntimeInfo
+from app.settings import Settings
+from segcore.predictor import TFLitePredictor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelState:
+    """The loaded predictor and its description, or why there is none."""
+
+    predictor: TFLitePredictor | None
+    info: ModelInfo | None
+    runtime: RuntimeInfo | None
+    error: str | None
+
+
+def load_model(settings: Settings) -> ModelState:
+    """Fetch, verify and load the model; failures are kept (and logged), not raised."""
+    try:
+        data, source = load_model_bytes(settings)
+        predictor = TFLitePredictor(data, runtime=settings.runtime, num_threads=settings.num_threads)
+    except (ModelSourceError, ImportError, ValueError, RuntimeError) as error:
+        log.error("model not loaded: %s", error)
+        return ModelState(None, None, None, str(error))
+    info = ModelInfo(name=settings.model_name, flavour=predictor.flavour, sha256=sha256_of(data),
+                     input_size=predictor.input_size, source=source)
+    runtime = RuntimeInfo(name=predictor.runtime.name, version=predictor.runtime.version)
+    log.info("model loaded: %s %s from %s", info.name, info.flavour, source)
+    return ModelState(predictor, info, runtime, None)

@@ -1,0 +1,21 @@
+"""GET /health: is the model loaded, which one, on which runtime."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from app.schemas import Health
+
+router = APIRouter()
+
+
+@router.get(
+    "/health", response_model=Health,
+    responses={503: {"model": Health, "description": "the model could not be loaded"}},
+)
+def health(request: Request) -> JSONResponse:
+    state = request.app.state.model
+    body = Health(status="ok" if state.predictor else "error", model=state.info,
+                  runtime=state.runtime, error=state.error)
+    return JSONResponse(body.model_dump(mode="json"), 200 if state.predictor else 503)

@@ -1,0 +1,60 @@
+"""POST /v1/segment: lesion mask, measurements and confidence for an uploaded image."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from app.schemas import ErrorDetail, Segmentation
+from app.segmentation import png_bytes, segment_upload
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+ERRORS = {
+    400: {"model": ErrorDetail, "description": "empty file"},
+    413: {"model": ErrorDetail, "description": "file too large, in bytes or pixels"},
+    415: {"model": ErrorDetail, "description": "not a JPEG or PNG image"},
+    422: {"model": ErrorDetail, "description": "missing field, bad parameter, corrupt image"},
+    503: {"model": ErrorDetail, "description": "the model is not loaded"},
+}
+
+
+def _wants_png(accept: str | None) -> bool:
+    return bool(accept) and "image/png" in accept and "application/json" not in accept
+
+
+@router.post(
+    "/v1/segment",
+    response_model=Segmentation,
+    responses={
+        200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+              "description": "JSON result, or the mask PNG itself with Accept: image/png"},
+        **ERRORS,
+    },
+)
+def segment(
+    request: Request,
+    file: Annotated[UploadFile, File(description="the image, JPEG or PNG")],
+    include_probability: Annotated[
+        bool, Query(description="also return the probability map as a PNG")
+    ] = False,
+    pixel_spacing_mm: Annotated[
+        float | None, Query(gt=0, le=10, description="mm per pixel, for measurements in mm")
+    ] = None,
+    accept: Annotated[str | None, Header()] = None,
+):
+    state = request.app.state.model
+    if state.predictor is None:
+        raise HTTPException(503, f"the model is not loaded: {state.error}")
+    data = file.file.read()
+    mask, result = segment_upload(data, state, request.app.state.settings, include_probability,
+                                  pixel_spacing_mm)
+    log.info("segmented %dx%d upload (%d bytes) in %.1f ms", result["image"]["width"],
+             result["image"]["height"], len(data), result["timings_ms"]["total_ms"])
+    if _wants_png(accept):
+        return Response(png_bytes(mask), media_type="image/png")
+    return result

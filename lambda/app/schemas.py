@@ -1,0 +1,81 @@
+"""Response models: the API contract the UI and users rely on (documented in OpenAPI)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ModelInfo(BaseModel):
+    name: str
+    flavour: str = Field(description="TFLite flavour: float32, float16, dynamic or int8")
+    sha256: str
+    input_size: int = Field(description="side of the square model input, in pixels")
+    source: str = Field(description="where the model was loaded from")
+
+
+class RuntimeInfo(BaseModel):
+    name: str
+    version: str
+
+
+class Health(BaseModel):
+    status: str = Field(description="'ok', or 'error' when the model could not be loaded")
+    model: ModelInfo | None
+    runtime: RuntimeInfo | None
+    error: str | None = Field(None, description="why the model is not available")
+
+
+class ErrorDetail(BaseModel):
+    detail: str = Field(description="what is wrong with the request")
+
+
+class ImageSize(BaseModel):
+    width: int
+    height: int
+
+
+class BoundingBox(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class Measurements(BaseModel):
+    lesion_found: bool
+    area_px: int
+    area_fraction: float
+    bounding_box: BoundingBox | None
+    equivalent_diameter_px: float
+    perimeter_px: float
+    asymmetry: float = Field(description="0 = mirror-symmetric about both principal axes")
+    border_irregularity: float = Field(description="perimeter^2 / (4 pi area); 1 = a disc")
+    pixel_spacing_mm: float | None
+    area_mm2: float | None
+    equivalent_diameter_mm: float | None
+    perimeter_mm: float | None
+
+
+class Confidence(BaseModel):
+    mean_certainty: float = Field(description="mean |2p - 1| over the image, 0..1")
+    lesion_mean_probability: float | None
+    uncertain_fraction: float = Field(description="fraction of pixels with 0.25 < p < 0.75")
+
+
+class Timings(BaseModel):
+    decode_ms: float
+    inference_ms: float
+    postprocess_ms: float
+    total_ms: float
+
+
+class Segmentation(BaseModel):
+    model: ModelInfo
+    image: ImageSize
+    mask_png_base64: str = Field(description="0/255 single-channel PNG at the image's size")
+    probability_png_base64: str | None = Field(
+        None, description="lesion probability x 255 as a PNG (when include_probability=true)"
+    )
+    measurements: Measurements
+    confidence: Confidence
+    timings_ms: Timings

@@ -1,0 +1,37 @@
+"""All serving settings in one place, read from the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The baked-in model: /opt/model in the image; the repository's models/ when run from a checkout.
+_REPO_MODEL = Path(__file__).resolve().parents[2] / "models" / "unet.tflite"
+DEFAULT_MODEL_PATH = Path("/opt/model/unet.tflite") if not _REPO_MODEL.exists() else _REPO_MODEL
+
+
+class Settings(BaseSettings):
+    """Serving configuration (environment variables, case-insensitive)."""
+
+    model_config = SettingsConfigDict(env_file=None, protected_namespaces=())
+
+    model_path: Path = Field(DEFAULT_MODEL_PATH, description="baked-in .tflite model")
+    model_uri: str | None = Field(None, description="s3://bucket/key; overrides model_path")
+    model_sha256: str | None = Field(None, description="expected sha256 of the model file")
+    model_cache_dir: Path = Field(Path("/tmp/model-cache"), description="S3 download cache")
+    model_name: str = "unet-isic2018"
+    runtime: str = "litert"
+    num_threads: int = Field(2, ge=1, le=16)
+    # 6 MB synchronous Lambda payload, counted after base64 (x4/3) and multipart overhead.
+    max_upload_bytes: int = Field(4_300_000, ge=1)
+    max_image_pixels: int = Field(40_000_000, ge=1, description="decompression-bomb guard")
+    cors_origins: list[str] = Field(default_factory=list)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process (read once)."""
+    return Settings()

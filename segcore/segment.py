@@ -1,0 +1,62 @@
+"""Segment dermoscopy images with the deployed TFLite model; write each mask and an overlay.
+
+python -m segcore.segment tests/fixtures/samples/ISIC_0000012.jpg --out out/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from segcore.overlay import overlay
+from segcore.predictor import DEFAULT_RUNTIME, RUNTIMES, TFLitePredictor
+from segcore.processing import to_rgb_array
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "unet.tflite"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m segcore.segment", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("images", type=Path, nargs="+", help="JPEG or PNG files")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="a .tflite model")
+    parser.add_argument("--runtime", choices=sorted(RUNTIMES), default=DEFAULT_RUNTIME)
+    parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    args = parser.parse_args(argv)
+
+    predictor = TFLitePredictor(args.model, runtime=args.runtime)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in args.images:
+        with Image.open(path) as opened:
+            image = to_rgb_array(ImageOps.exif_transpose(opened))
+        mask, probabilities = predictor.segment(image)
+        mask_path, overlay_path = (
+            args.out / f"{path.stem}_{kind}.png" for kind in ("mask", "overlay")
+        )
+        Image.fromarray(mask).save(mask_path)
+        Image.fromarray(overlay(image, mask)).save(overlay_path)
+        lesion = mask > 0
+        print(
+            json.dumps(
+                {
+                    "image": str(path),
+                    "width": image.shape[1],
+                    "height": image.shape[0],
+                    "lesion_fraction": round(float(lesion.mean()), 4),
+                    "mean_lesion_probability": round(float(probabilities[lesion].mean()), 4)
+                    if lesion.any()
+                    else None,
+                    "mask": str(mask_path),
+                    "overlay": str(overlay_path),
+                }
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
