@@ -4,11 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 # tflite-runtime 2.14 needs numpy<2: its own small environment, to check the model loads there.
 TFLITE_VENV := .venv-tflite-runtime
+# aws-sam-cli (sam validate/deploy, cfn-lint, the Lambda Runtime Interface Emulator).
+SAM_VENV := .venv-sam
 DATA ?= ../shared/data
 
 .PHONY: setup demo test lint train evaluate convert parity benchmark
 
-setup: $(VENV)/.installed $(TFLITE_VENV)/.installed
+setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
 
 $(VENV)/.installed: requirements/serve.txt requirements/train.txt requirements/dev.txt requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +21,11 @@ $(VENV)/.installed: requirements/serve.txt requirements/train.txt requirements/d
 $(TFLITE_VENV)/.installed: requirements/tflite-runtime.txt
 	$(PYTHON) -m venv $(TFLITE_VENV)
 	$(TFLITE_VENV)/bin/pip install --quiet -r requirements/tflite-runtime.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet -r requirements/sam.txt
 	touch $@
 
 ## Segment a real full-field sample image with the deployed model (mask + overlay in out/).

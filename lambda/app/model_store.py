@@ -32,8 +32,9 @@ def _from_s3(uri: str, cache_dir: Path, expected: str | None) -> bytes:
     if parsed.scheme != "s3" or not parsed.netloc or not parsed.path.strip("/"):
         raise ModelSourceError(f"MODEL_URI must look like s3://bucket/key, got {uri!r}")
     bucket, key = parsed.netloc, parsed.path.lstrip("/")
-    cached = cache_dir / (expected.lower() if expected else sha256_of(uri.encode())) / "model.tflite"
-    if expected and cached.exists():
+    # Only a checksummed model is cached: the checksum is its name and is re-verified on reuse.
+    cached = cache_dir / expected.lower() / "model.tflite" if expected else None
+    if cached and cached.exists():
         data = cached.read_bytes()
         if sha256_of(data) == expected.lower():
             return data
@@ -48,8 +49,9 @@ def _from_s3(uri: str, cache_dir: Path, expected: str | None) -> bytes:
     except BotoCoreError as error:
         raise ModelSourceError(f"cannot read {uri}: {error}") from error
     _verify(data, expected, uri)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_bytes(data)
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(data)
     log.info("model downloaded from %s (%d bytes)", uri, len(data))
     return data
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The baked-in model: /opt/model in the image; the repository's models/ when run from a checkout.
@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(4_300_000, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1, description="decompression-bomb guard")
     cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("model_uri", "model_sha256", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        """The SAM template passes "" when no S3 model is configured."""
+        return value or None
 
 
 @lru_cache

@@ -1,0 +1,133 @@
+"""The Mangum handler with API Gateway events from `sam local generate-event`, carrying a real
+base64 multipart JPEG upload."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+import uuid
+
+import pytest
+from api_support import FIXTURES, SAMPLE_JPEG, TINY_TFLITE
+from app.main import create_app
+from app.settings import Settings
+from mangum import Mangum
+from PIL import Image
+
+EVENTS = FIXTURES / "events"
+
+
+@pytest.fixture(scope="module")
+def handler():
+    """The same Mangum set-up as app.handler, over the fixture model."""
+    return Mangum(create_app(Settings(model_path=TINY_TFLITE)), lifespan="off")
+
+
+def test_the_entry_point_is_mangum_over_the_app() -> None:
+    import app.handler
+    import app.main
+
+    assert isinstance(app.handler.handler, Mangum)
+    assert app.handler.handler.app is app.main.app
+    assert app.handler.handler.lifespan == "off"
+
+
+def multipart(data: bytes, filename: str = "lesion.jpg") -> tuple[str, bytes]:
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"'
+            f"\r\nContent-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def event(
+    version: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict | None = None,
+    query: str = "",
+) -> dict:
+    name = "http_api_v2.json" if version == "v2" else "rest_api_v1.json"
+    ev = copy.deepcopy(json.loads((EVENTS / name).read_text()))
+    headers = {"host": "id.execute-api.us-east-1.amazonaws.com", **(headers or {})}
+    ev["body"] = base64.b64encode(body).decode() if body else None
+    ev["isBase64Encoded"] = bool(body)
+    ev["headers"] = headers
+    if version == "v2":
+        ev["rawPath"] = ev["requestContext"]["http"]["path"] = path
+        ev["requestContext"]["http"]["method"] = method
+        ev["rawQueryString"] = query
+        ev["queryStringParameters"] = dict(p.split("=") for p in query.split("&")) if query else {}
+        ev.pop("cookies", None)
+    else:
+        ev["path"] = path
+        ev["httpMethod"] = ev["requestContext"]["httpMethod"] = method
+        ev["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+        params = dict(p.split("=") for p in query.split("&")) if query else None
+        ev["queryStringParameters"] = params
+        ev["multiValueQueryStringParameters"] = {k: [v] for k, v in (params or {}).items()} or None
+    return ev
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_health_through_the_handler(handler, version: str) -> None:
+    response = handler(event(version, "GET", "/health"), None)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["status"] == "ok"
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_png_reply_is_base64_with_its_content_type(handler, version: str) -> None:
+    content_type, body = multipart(SAMPLE_JPEG.read_bytes())
+    ev = event(
+        version, "POST", "/v1/segment", body, {"content-type": content_type, "accept": "image/png"}
+    )
+    response = handler(ev, None)
+    assert response["statusCode"] == 200, response["body"][:500]
+    headers = {k.lower(): v for k, v in response["headers"].items()}
+    assert headers["content-type"] == "image/png"
+    assert response["isBase64Encoded"] is True
+    mask = Image.open(io.BytesIO(base64.b64decode(response["body"])))
+    assert mask.size == (1022, 767) and mask.mode == "L"
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_json_reply_with_query_parameters(handler, version: str) -> None:
+    content_type, body = multipart(SAMPLE_JPEG.read_bytes())
+    ev = event(
+        version,
+        "POST",
+        "/v1/segment",
+        body,
+        {"content-type": content_type},
+        "include_probability=true&pixel_spacing_mm=0.05",
+    )
+    response = handler(ev, None)
+    assert response["statusCode"] == 200
+    result = json.loads(response["body"])
+    assert result["image"] == {"width": 1022, "height": 767}
+    assert result["probability_png_base64"] and result["measurements"]["area_mm2"] is not None
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_bad_upload_through_the_handler_is_a_4xx(handler, version: str) -> None:
+    content_type, body = multipart(b"not an image")
+    response = handler(
+        event(version, "POST", "/v1/segment", body, {"content-type": content_type}), None
+    )
+    assert response["statusCode"] == 415
+    assert "JPEG or PNG" in json.loads(response["body"])["detail"]
+
+
+def test_events_are_the_ones_sam_generates() -> None:
+    for name in ("http_api_v2.json", "rest_api_v1.json"):
+        ev = json.loads((EVENTS / name).read_text())
+        assert ev["requestContext"]["accountId"] == "123456789012"  # sam's sample account
