@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
 from api_support import (
     SAMPLE_JPEG,
     TINY_TFLITE,
@@ -18,8 +21,6 @@ from api_support import (
 )
 from app.main import create_app
 from app.settings import Settings
-from fastapi.testclient import TestClient
-from PIL import Image
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
 from api_support import TINY_TFLITE
 from app.main import create_app
 from app.settings import Settings
-from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json", create_app(Settings(model_path=TINY_TFLITE))

@@ -10,11 +10,12 @@ import json
 import uuid
 
 import pytest
+from mangum import Mangum
+from PIL import Image
+
 from api_support import FIXTURES, SAMPLE_JPEG, TINY_TFLITE
 from app.main import create_app
 from app.settings import Settings
-from mangum import Mangum
-from PIL import Image
 
 EVENTS = FIXTURES / "events"
 

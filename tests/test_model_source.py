@@ -7,11 +7,12 @@ from pathlib import Path
 
 import boto3
 import pytest
+from fastapi.testclient import TestClient
+from moto import mock_aws
+
 from api_support import TINY_TFLITE
 from app.main import create_app
 from app.settings import Settings
-from fastapi.testclient import TestClient
-from moto import mock_aws
 
 BUCKET, KEY = "lesion-models", "unet/v1/unet.tflite"
 SHA256 = hashlib.sha256(TINY_TFLITE.read_bytes()).hexdigest()

@@ -40,8 +40,8 @@ def _asymmetry(mask: np.ndarray) -> float:
         mirrored = local.copy()
         mirrored[axis] *= -1
         back = np.rint(vectors @ mirrored + centre).astype(np.int64)
-        inside = (back[0] >= 0) & (back[0] < mask.shape[1]) & (back[1] >= 0) & (
-            back[1] < mask.shape[0]
+        inside = (
+            (back[0] >= 0) & (back[0] < mask.shape[1]) & (back[1] >= 0) & (back[1] < mask.shape[0])
         )
         overlap = np.count_nonzero(mask[back[1][inside], back[0][inside]])
         scores.append(1.0 - overlap / len(xs))
@@ -75,8 +75,10 @@ def measure(mask: np.ndarray, pixel_spacing_mm: float | None = None) -> dict:
         return result
     rows, cols = np.nonzero(lesion.any(axis=1))[0], np.nonzero(lesion.any(axis=0))[0]
     result["bounding_box"] = {
-        "x": int(cols[0]), "y": int(rows[0]),
-        "width": int(cols[-1] - cols[0] + 1), "height": int(rows[-1] - rows[0] + 1),
+        "x": int(cols[0]),
+        "y": int(rows[0]),
+        "width": int(cols[-1] - cols[0] + 1),
+        "height": int(rows[-1] - rows[0] + 1),
     }
     perimeter = _perimeter(lesion)
     result["perimeter_px"] = float(perimeter)

@@ -27,12 +27,19 @@ def load_model(settings: Settings) -> ModelState:
     """Fetch, verify and load the model; failures are kept (and logged), not raised."""
     try:
         data, source = load_model_bytes(settings)
-        predictor = TFLitePredictor(data, runtime=settings.runtime, num_threads=settings.num_threads)
+        predictor = TFLitePredictor(
+            data, runtime=settings.runtime, num_threads=settings.num_threads
+        )
     except (ModelSourceError, ImportError, ValueError, RuntimeError) as error:
         log.error("model not loaded: %s", error)
         return ModelState(None, None, None, str(error))
-    info = ModelInfo(name=settings.model_name, flavour=predictor.flavour, sha256=sha256_of(data),
-                     input_size=predictor.input_size, source=source)
+    info = ModelInfo(
+        name=settings.model_name,
+        flavour=predictor.flavour,
+        sha256=sha256_of(data),
+        input_size=predictor.input_size,
+        source=source,
+    )
     runtime = RuntimeInfo(name=predictor.runtime.name, version=predictor.runtime.version)
     log.info("model loaded: %s %s from %s", info.name, info.flavour, source)
     return ModelState(predictor, info, runtime, None)

@@ -23,7 +23,10 @@ def png_bytes(array: np.ndarray) -> bytes:
 
 
 def segment_upload(
-    data: bytes, state: ModelState, settings: Settings, include_probability: bool,
+    data: bytes,
+    state: ModelState,
+    settings: Settings,
+    include_probability: bool,
     pixel_spacing_mm: float | None,
 ) -> tuple[np.ndarray, dict]:
     """Return (0/255 mask at the upload's size, JSON-ready result)."""
@@ -39,13 +42,17 @@ def segment_upload(
         "mask_png_base64": base64.b64encode(png_bytes(mask)).decode(),
         "probability_png_base64": base64.b64encode(
             png_bytes(np.round(probabilities * 255).astype(np.uint8))
-        ).decode() if include_probability else None,
+        ).decode()
+        if include_probability
+        else None,
         "measurements": measure(mask, pixel_spacing_mm),
         "confidence": confidence(probabilities, mask),
     }
     done = time.perf_counter()
     result["timings_ms"] = {
-        "decode_ms": (decoded - start) * 1000, "inference_ms": (inferred - decoded) * 1000,
-        "postprocess_ms": (done - inferred) * 1000, "total_ms": (done - start) * 1000,
+        "decode_ms": (decoded - start) * 1000,
+        "inference_ms": (inferred - decoded) * 1000,
+        "postprocess_ms": (done - inferred) * 1000,
+        "total_ms": (done - start) * 1000,
     }
     return mask, result

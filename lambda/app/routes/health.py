@@ -11,11 +11,16 @@ router = APIRouter()
 
 
 @router.get(
-    "/health", response_model=Health,
+    "/health",
+    response_model=Health,
     responses={503: {"model": Health, "description": "the model could not be loaded"}},
 )
 def health(request: Request) -> JSONResponse:
     state = request.app.state.model
-    body = Health(status="ok" if state.predictor else "error", model=state.info,
-                  runtime=state.runtime, error=state.error)
+    body = Health(
+        status="ok" if state.predictor else "error",
+        model=state.info,
+        runtime=state.runtime,
+        error=state.error,
+    )
     return JSONResponse(body.model_dump(mode="json"), 200 if state.predictor else 503)

@@ -31,8 +31,10 @@ def _wants_png(accept: str | None) -> bool:
     "/v1/segment",
     response_model=Segmentation,
     responses={
-        200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
-              "description": "JSON result, or the mask PNG itself with Accept: image/png"},
+        200: {
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "JSON result, or the mask PNG itself with Accept: image/png",
+        },
         **ERRORS,
     },
 )
@@ -51,10 +53,16 @@ def segment(
     if state.predictor is None:
         raise HTTPException(503, f"the model is not loaded: {state.error}")
     data = file.file.read()
-    mask, result = segment_upload(data, state, request.app.state.settings, include_probability,
-                                  pixel_spacing_mm)
-    log.info("segmented %dx%d upload (%d bytes) in %.1f ms", result["image"]["width"],
-             result["image"]["height"], len(data), result["timings_ms"]["total_ms"])
+    mask, result = segment_upload(
+        data, state, request.app.state.settings, include_probability, pixel_spacing_mm
+    )
+    log.info(
+        "segmented %dx%d upload (%d bytes) in %.1f ms",
+        result["image"]["width"],
+        result["image"]["height"],
+        len(data),
+        result["timings_ms"]["total_ms"],
+    )
     if _wants_png(accept):
         return Response(png_bytes(mask), media_type="image/png")
     return result

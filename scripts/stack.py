@@ -1,0 +1,113 @@
+"""Run the local stack without Docker: the API (uvicorn, the Lambda's `app` code and the committed
+model) on 127.0.0.1:8000 and the Streamlit UI on 127.0.0.1:8501, until Ctrl-C.
+
+    python -m scripts.stack [--api-port 8000] [--ui-port 8501]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Poll until the URL answers 200, or fail if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{process.args[2]} exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not come up within {timeout:.0f} s")
+
+
+def start(api_port: int, ui_port: int, processes: list[subprocess.Popen]) -> None:
+    """Start API then UI, adding each to `processes` (so the caller can stop them), and
+    return once both answer."""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}"}
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(api_port),
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    wait_for(f"http://127.0.0.1:{api_port}/health", api)
+    ui_env = {**os.environ, "API_URL": f"http://127.0.0.1:{api_port}"}
+    ui = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "ui" / "app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(ui_port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=ui_env,
+    )
+    wait_for(f"http://127.0.0.1:{ui_port}/_stcore/health", ui)
+    return [api, ui]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.stack", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--ui-port", type=int, default=8501)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)
+    processes: list[subprocess.Popen] = []
+    try:
+        start(args.api_port, args.ui_port, processes)
+        print(
+            f"API: http://127.0.0.1:{args.api_port}  (docs: /docs)\n"
+            f"UI:  http://127.0.0.1:{args.ui_port}\nCtrl-C stops both.",
+            flush=True,
+        )
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
