@@ -8,7 +8,7 @@ TFLITE_VENV := .venv-tflite-runtime
 SAM_VENV := .venv-sam
 DATA ?= ../shared/data
 
-.PHONY: setup demo test lint train evaluate convert parity benchmark
+.PHONY: setup up demo test lint train evaluate parity benchmark containers
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
 
@@ -27,6 +27,10 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet -r requirements/sam.txt
 	touch $@
+
+## The local stack without Docker: API on 127.0.0.1:8000, UI on 127.0.0.1:8501 (Ctrl-C stops).
+up: setup
+	$(BIN)/python -m scripts.stack
 
 ## Segment a real full-field sample image with the deployed model (mask + overlay in out/).
 demo: setup
@@ -60,6 +64,11 @@ parity: setup
 		--data $(DATA) --split models/split.json --out models \
 		--also-runtime tflite-runtime=$(TFLITE_VENV)/bin/python
 
-## Deployed TFLite path vs float Keras vs the seed's stack (prints a table).
+## Deployed TFLite path vs float Keras vs the seed's stack; the Lambda handler (prints tables).
 benchmark: setup
 	$(BIN)/python -m benchmarks.inference --json runs/benchmark.json
+	$(BIN)/python -m benchmarks.handler
+
+## Build both images on a locally made base, run docker compose and the Lambda emulator.
+containers: setup
+	scripts/containers.sh

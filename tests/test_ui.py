@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+
 from servers import ROOT, api_server, free_port
 
 pytest.importorskip("streamlit")

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from servers import ROOT, api_server, ui_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
