@@ -17,6 +17,10 @@ PY=.venv/bin/python
 COMPOSE=$($PY -c "import compose, pathlib; print(pathlib.Path(compose.__file__).parent / 'docker-compose')")
 RIE=$(ls .venv-sam/lib/python3.*/site-packages/samcli/local/rapid/aws-lambda-rie-"$(uname -m | sed 's/aarch64/arm64/')" | head -1)
 say() { printf '\n== %s\n' "$*"; }
+# A client that builds with BuildKit: `docker` with buildx, else Debian's own 20.10 client.
+DOCKER=${DOCKER:-docker}
+if ! "$DOCKER" buildx version >/dev/null 2>&1 && [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; fi
+docker() { "$DOCKER" "$@"; }
 
 say "Docker engine"
 if ! docker info >/dev/null 2>&1; then
@@ -38,7 +42,7 @@ fi
 
 say "Build images (BuildKit; the CA bundle is a build secret, not a layer)"
 build() {
-  DOCKER_BUILDKIT=1 docker build --network host --secret "id=ca,src=$CA_BUNDLE" \
+  DOCKER_BUILDKIT=1 "$DOCKER" build --network host --secret "id=ca,src=$CA_BUNDLE" \
     --build-arg "BASE_IMAGE=$BASE_IMAGE" "$@"
 }
 build -f lambda/Dockerfile -t lesion-api:latest .

@@ -25,7 +25,11 @@ ROOT = Path(__file__).parent.parent
         "segcore.segment",
         "convert",
         "convert.gate",
+        "convert.debug",
         "benchmarks.inference",
+        "benchmarks.handler",
+        "infra.deploy",
+        "scripts.stack",
     ],
 )
 def test_help(module: str) -> None:
