@@ -53,7 +53,7 @@ docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^lesion
 say "docker compose up"
 export API_BASE_IMAGE=$BASE_IMAGE UI_BASE_IMAGE=$BASE_IMAGE
 "$COMPOSE" up -d --no-build --wait --wait-timeout 180
-trap '[ "${KEEP_UP:-0}" = 1 ] || "$COMPOSE" down --timeout 5 >/dev/null 2>&1' EXIT
+trap '[ "${KEEP_UP:-0}" = 1 ] || "$COMPOSE" --profile s3 down --timeout 5 >/dev/null 2>&1' EXIT
 "$COMPOSE" ps --format '{{.Service}} {{.Status}}'
 curl -fsS http://127.0.0.1:8000/health; echo
 "$COMPOSE" exec -T ui python3 -c '
@@ -65,14 +65,24 @@ print("UI -> {}: {}x{} mask, lesion {:.1%} of the image, {:.0f} ms round trip".f
     os.environ["API_URL"], r.mask.size[0], r.mask.size[1], m["area_fraction"], r.round_trip_ms))'
 curl -fsS -o /dev/null -w 'UI page: HTTP %{http_code}\n' http://127.0.0.1:8501/
 
+say "docker compose --profile s3: the API loads its model from a local S3 (moto)"
+MODEL_SHA256=$(sha256sum models/unet.tflite | cut -d' ' -f1) \
+  "$COMPOSE" --profile s3 up -d --no-build --wait --wait-timeout 180
+curl -fsS http://127.0.0.1:8001/health | $PY -c '
+import json, sys
+health = json.load(sys.stdin)
+print("api-s3:", health["status"], "model from", health["model"]["source"], health["model"]["sha256"][:12])
+assert health["status"] == "ok" and health["model"]["source"].startswith("s3://")'
+
 say "Lambda Runtime Interface Emulator in the API image"
-CID=$(docker run -d --rm -p 127.0.0.1:9000:8080 -v "$ROOT/$RIE:/rie:ro" --entrypoint /rie \
-  lesion-api:latest python3 -m awslambdaric app.handler.handler)
-trap 'docker rm -f "$CID" >/dev/null 2>&1; [ "${KEEP_UP:-0}" = 1 ] || "$COMPOSE" down --timeout 5 >/dev/null 2>&1' EXIT
-sleep 2
-PYTHONPATH=tests:lambda:. $PY -c '
+docker network create lesion-rie >/dev/null 2>&1 || true  # a bridge, for the published port
+CID=$(docker run -d --rm --network lesion-rie -p 127.0.0.1:9000:8080 -v "$ROOT/$RIE:/rie:ro" \
+  --entrypoint /rie lesion-api:latest python3 -m awslambdaric app.handler.handler)
+trap 'docker rm -f "$CID" >/dev/null 2>&1; docker network rm lesion-rie >/dev/null 2>&1; [ "${KEEP_UP:-0}" = 1 ] || "$COMPOSE" --profile s3 down --timeout 5 >/dev/null 2>&1' EXIT
+for _ in $(seq 30); do curl -s -o /dev/null http://127.0.0.1:9000/ && break; sleep 1; done
+PYTHONPATH=tests $PY -c '
 import json, urllib.request
-from test_handler import event, multipart
+from api_support import event, multipart
 ctype, body = multipart(open("tests/fixtures/samples/ISIC_0000012.jpg", "rb").read())
 ev = event("v2", "POST", "/v1/segment", body, {"content-type": ctype, "accept": "image/png"})
 req = urllib.request.Request("http://127.0.0.1:9000/2015-03-31/functions/function/invocations",

@@ -28,4 +28,5 @@ def test_images_compose_stack_and_lambda_emulator() -> None:
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "UI -> http://api:8000:" in result.stdout
+    assert "api-s3: ok model from s3://models/unet.tflite" in result.stdout
     assert "RIE: statusCode 200 image/png" in result.stdout

@@ -4,20 +4,16 @@ base64 multipart JPEG upload."""
 from __future__ import annotations
 
 import base64
-import copy
 import io
 import json
-import uuid
 
 import pytest
 from mangum import Mangum
 from PIL import Image
 
-from api_support import FIXTURES, SAMPLE_JPEG, TINY_TFLITE
+from api_support import EVENTS, SAMPLE_JPEG, TINY_TFLITE, event, multipart
 from app.main import create_app
 from app.settings import Settings
-
-EVENTS = FIXTURES / "events"
 
 
 @pytest.fixture(scope="module")
@@ -33,49 +29,6 @@ def test_the_entry_point_is_mangum_over_the_app() -> None:
     assert isinstance(app.handler.handler, Mangum)
     assert app.handler.handler.app is app.main.app
     assert app.handler.handler.lifespan == "off"
-
-
-def multipart(data: bytes, filename: str = "lesion.jpg") -> tuple[str, bytes]:
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"'
-            f"\r\nContent-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return f"multipart/form-data; boundary={boundary}", body
-
-
-def event(
-    version: str,
-    method: str,
-    path: str,
-    body: bytes = b"",
-    headers: dict | None = None,
-    query: str = "",
-) -> dict:
-    name = "http_api_v2.json" if version == "v2" else "rest_api_v1.json"
-    ev = copy.deepcopy(json.loads((EVENTS / name).read_text()))
-    headers = {"host": "id.execute-api.us-east-1.amazonaws.com", **(headers or {})}
-    ev["body"] = base64.b64encode(body).decode() if body else None
-    ev["isBase64Encoded"] = bool(body)
-    ev["headers"] = headers
-    if version == "v2":
-        ev["rawPath"] = ev["requestContext"]["http"]["path"] = path
-        ev["requestContext"]["http"]["method"] = method
-        ev["rawQueryString"] = query
-        ev["queryStringParameters"] = dict(p.split("=") for p in query.split("&")) if query else {}
-        ev.pop("cookies", None)
-    else:
-        ev["path"] = path
-        ev["httpMethod"] = ev["requestContext"]["httpMethod"] = method
-        ev["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
-        params = dict(p.split("=") for p in query.split("&")) if query else None
-        ev["queryStringParameters"] = params
-        ev["multiValueQueryStringParameters"] = {k: [v] for k, v in (params or {}).items()} or None
-    return ev
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
