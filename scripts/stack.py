@@ -18,63 +18,66 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def api_command(port: int) -> tuple[list[str], dict[str, str]]:
+    """Command and environment of the API server (uvicorn, app.main:app) on 127.0.0.1:port."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    return command, {**os.environ, "PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}"}
+
+
+def ui_command(port: int, api_url: str) -> tuple[list[str], dict[str, str]]:
+    """Command and environment of the Streamlit UI on 127.0.0.1:port, talking to api_url."""
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "ui" / "app.py"),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    return command, {**os.environ, "API_URL": api_url}
+
+
 def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Poll until the URL answers 200, or fail if the process dies or time runs out."""
+    """Poll until the URL answers, or fail if the process exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{process.args[2]} exited with status {process.returncode}")
+            raise RuntimeError(f"{' '.join(process.args[1:4])} exited with {process.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
+            with urllib.request.urlopen(url, timeout=2):
+                return
         except OSError:
             time.sleep(0.3)
-    raise SystemExit(f"{url} did not come up within {timeout:.0f} s")
+    raise RuntimeError(f"{url} did not come up within {timeout:.0f} s")
 
 
 def start(api_port: int, ui_port: int, processes: list[subprocess.Popen]) -> None:
-    """Start API then UI, adding each to `processes` (so the caller can stop them), and
-    return once both answer."""
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}"}
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(api_port),
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    wait_for(f"http://127.0.0.1:{api_port}/health", api)
-    ui_env = {**os.environ, "API_URL": f"http://127.0.0.1:{api_port}"}
-    ui = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "ui" / "app.py"),
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(ui_port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=ui_env,
-    )
-    wait_for(f"http://127.0.0.1:{ui_port}/_stcore/health", ui)
-    return [api, ui]
+    """Start the API, then the UI; each is added to `processes` as soon as it runs (so the
+    caller can always stop it), and this returns once both answer."""
+    api_url = f"http://127.0.0.1:{api_port}"
+    command, env = api_command(api_port)
+    processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
+    wait_for(f"{api_url}/health", processes[-1])
+    command, env = ui_command(ui_port, api_url)
+    processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
+    wait_for(f"http://127.0.0.1:{ui_port}/_stcore/health", processes[-1])
 
 
 def main() -> int:
@@ -97,6 +100,9 @@ def main() -> int:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
+    except RuntimeError as error:
+        print(f"stack: {error}", file=sys.stderr)
+        return 1
     finally:
         for process in processes:
             process.terminate()
