@@ -9,8 +9,12 @@ def _runtimes(result: dict) -> str:
     parts = []
     for name, probe in result.get("runtimes", {}).items():
         if probe["loads"]:
-            agreement = probe.get("mask_agreement")
-            parts.append(name + (f" ({agreement:.2%} same mask)" if agreement is not None else ""))
+            details = []
+            if probe.get("mask_agreement") is not None:
+                details.append(f"{probe['mask_agreement']:.2%} same mask")
+            if probe.get("p50_ms_2_threads") is not None:
+                details.append(f"{probe['p50_ms_2_threads']:.1f} ms at 2 threads")
+            parts.append(name + (f" ({', '.join(details)})" if details else ""))
         else:
             parts.append(f"~~{name}~~ ({probe['error'][:80]})")
     return ", ".join(parts)
