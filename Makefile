@@ -48,7 +48,7 @@ lint: setup
 
 ## Train the committed model's recipe on $(DATA) (hours on 2 CPU cores; resumes if re-run).
 train: setup
-	$(BIN)/python -m train --data-root $(DATA)/isic2018 --run runs/unet_b16_128 --size 128 --epochs 19
+	$(BIN)/python -m train --data-root $(DATA)/isic2018 --run runs/unet_b16_128 --size 128 --epochs 23
 
 ## Score the committed float model on the three evaluation sets (models/metrics.json).
 evaluate: setup

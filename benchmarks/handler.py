@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.memory import peak_rss_mb
+
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"p50_ms": 60.0, "import_and_load_s": 0.3, "peak_rss_mb": 150.0}
 
@@ -40,7 +42,6 @@ def _event(body: bytes, content_type: str) -> dict:
 def worker(runs: int, started: float) -> dict:
     """Measure in this fresh process (`started`: the parent's clock when it spawned us)."""
     import io
-    import resource
     import uuid
 
     t0 = time.perf_counter()
@@ -79,7 +80,7 @@ def worker(runs: int, started: float) -> dict:
         "cold_start_s": cold,
         "p50_ms": float(np.median(times)),
         "p95_ms": float(np.percentile(times, 95)),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
