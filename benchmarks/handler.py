@@ -12,37 +12,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from benchmarks.memory import peak_rss_mb
+from benchmarks.process import ROOT, peak_rss_mb, run_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 GOALS = {"p50_ms": 60.0, "import_and_load_s": 0.3, "peak_rss_mb": 150.0}
 
 
-def _event(body: bytes, content_type: str) -> dict:
-    import base64
-
-    template = json.loads((ROOT / "tests/fixtures/events/http_api_v2.json").read_text())
-    template.update(
-        body=base64.b64encode(body).decode(),
-        isBase64Encoded=True,
-        rawQueryString="",
-        queryStringParameters={},
-        cookies=[],
-        headers={"content-type": content_type, "host": "api.example"},
-    )
-    template["rawPath"] = template["requestContext"]["http"]["path"] = "/v1/segment"
-    return template
-
-
-def worker(runs: int, started: float) -> dict:
-    """Measure in this fresh process (`started`: the parent's clock when it spawned us)."""
+def worker(runs: int, spawned: float) -> dict:
+    """Measure in this fresh process (`spawned`: the parent's clock when it spawned us)."""
     import io
-    import uuid
+
+    from scripts.apigw_events import event, multipart
 
     t0 = time.perf_counter()
     from app.handler import handler
@@ -54,23 +36,15 @@ def worker(runs: int, started: float) -> dict:
     image = Image.open(ROOT / "tests/fixtures/samples/ISIC_0000012.jpg").resize((1024, 768))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90)
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + buffer.getvalue()
-        + (f"\r\n--{boundary}--\r\n".encode())
-    )
-    event = _event(body, f"multipart/form-data; boundary={boundary}")
-    first = handler(event, None)
-    cold = time.time() - started
+    content_type, body = multipart(buffer.getvalue(), "x.jpg")
+    request = event("v2", "POST", "/v1/segment", body, {"content-type": content_type})
+    first = handler(request, None)
+    cold = time.time() - spawned
     assert first["statusCode"] == 200, first["body"][:300]
     times = []
     for _ in range(runs):
         t = time.perf_counter()
-        reply = handler(event, None)
+        reply = handler(request, None)
         times.append((time.perf_counter() - t) * 1000)
         assert reply["statusCode"] == 200
     return {
@@ -90,33 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "unet.tflite")
-    parser.add_argument("--worker", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker is not None:
-        print(json.dumps(worker(args.runs, args.worker)))
+    if args.worker:
+        print(json.dumps(worker(args.runs, args.spawned)))
         return 0
     env = {
         **os.environ,
         "MODEL_PATH": str(args.model),
         "PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}",
     }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.handler",
-            "--runs",
-            str(args.runs),
-            "--worker",
-            repr(time.time()),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = run_worker("benchmarks.handler", ["--runs", str(args.runs)], env)
     print(
         f"model: {figures['model']['flavour']} {figures['model']['input_size']} px, "
         f"upload {figures['upload_bytes']:,} bytes (1024x768 JPEG)"

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.memory import peak_rss_mb
+from benchmarks.process import ROOT, peak_rss_mb, run_worker
 
-ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_IMAGE = ROOT / "tests" / "fixtures" / "samples" / "ISIC_0000012.jpg"
 STACKS = ("deployed", "keras", "seed")
 
@@ -91,29 +88,10 @@ def seed_model(path: Path) -> Path:
     return path
 
 
-def run_worker(stack: str, model: Path, image: Path, runs: int) -> dict:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.inference",
-            "--worker",
-            stack,
-            "--model",
-            str(model),
-            "--image",
-            str(image),
-            "--runs",
-            str(runs),
-            "--spawned",
-            repr(time.time()),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def measure(stack: str, model: Path, image: Path, runs: int) -> dict:
+    """One stack's figures, measured in a fresh process."""
+    args = ["--stack", stack, "--model", str(model), "--image", str(image), "--runs", str(runs)]
+    return run_worker("benchmarks.inference", args)
 
 
 def table(results: list[dict]) -> str:
@@ -143,19 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deployed", type=Path, default=ROOT / "models" / "unet.tflite")
     parser.add_argument("--keras", type=Path, default=ROOT / "models" / "unet_float.keras")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--worker", choices=STACKS, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stack", choices=STACKS, help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.model, args.image, args.runs, args.spawned)))
+        print(json.dumps(worker(args.stack, args.model, args.image, args.runs, args.spawned)))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         seed = seed_model(Path(tmp) / "seed_unet64_256.keras")
         results = [
-            run_worker("deployed", args.deployed, args.image, args.runs),
-            run_worker("keras", args.keras, args.image, args.runs),
-            run_worker("seed", seed, args.image, max(5, args.runs // 3)),
+            measure("deployed", args.deployed, args.image, args.runs),
+            measure("keras", args.keras, args.image, args.runs),
+            measure("seed", seed, args.image, max(5, args.runs // 3)),
         ]
     print(table(results))
     if args.json:

@@ -80,9 +80,9 @@ CID=$(docker run -d --rm --network lesion-rie -p 127.0.0.1:9000:8080 -v "$ROOT/$
   --entrypoint /rie lesion-api:latest python3 -m awslambdaric app.handler.handler)
 trap 'docker rm -f "$CID" >/dev/null 2>&1; docker network rm lesion-rie >/dev/null 2>&1; [ "${KEEP_UP:-0}" = 1 ] || "$COMPOSE" --profile s3 down --timeout 5 >/dev/null 2>&1' EXIT
 for _ in $(seq 30); do curl -s -o /dev/null http://127.0.0.1:9000/ && break; sleep 1; done
-PYTHONPATH=tests $PY -c '
+$PY -c '
 import json, urllib.request
-from api_support import event, multipart
+from scripts.apigw_events import event, multipart
 ctype, body = multipart(open("tests/fixtures/samples/ISIC_0000012.jpg", "rb").read())
 ev = event("v2", "POST", "/v1/segment", body, {"content-type": ctype, "accept": "image/png"})
 req = urllib.request.Request("http://127.0.0.1:9000/2015-03-31/functions/function/invocations",

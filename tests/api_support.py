@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import copy
 import io
-import json
 import struct
-import uuid
 import zlib
 from pathlib import Path
 
@@ -16,52 +12,6 @@ from PIL import Image
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_TFLITE = FIXTURES / "models" / "unet_tiny_int8.tflite"
 SAMPLE_JPEG = FIXTURES / "samples" / "ISIC_0000012.jpg"
-
-
-EVENTS = FIXTURES / "events"
-
-
-def multipart(data: bytes, filename: str = "lesion.jpg") -> tuple[str, bytes]:
-    boundary = uuid.uuid4().hex
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"'
-            f"\r\nContent-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return f"multipart/form-data; boundary={boundary}", body
-
-
-def event(
-    version: str,
-    method: str,
-    path: str,
-    body: bytes = b"",
-    headers: dict | None = None,
-    query: str = "",
-) -> dict:
-    name = "http_api_v2.json" if version == "v2" else "rest_api_v1.json"
-    ev = copy.deepcopy(json.loads((EVENTS / name).read_text()))
-    headers = {"host": "id.execute-api.us-east-1.amazonaws.com", **(headers or {})}
-    ev["body"] = base64.b64encode(body).decode() if body else None
-    ev["isBase64Encoded"] = bool(body)
-    ev["headers"] = headers
-    if version == "v2":
-        ev["rawPath"] = ev["requestContext"]["http"]["path"] = path
-        ev["requestContext"]["http"]["method"] = method
-        ev["rawQueryString"] = query
-        ev["queryStringParameters"] = dict(p.split("=") for p in query.split("&")) if query else {}
-        ev.pop("cookies", None)
-    else:
-        ev["path"] = path
-        ev["httpMethod"] = ev["requestContext"]["httpMethod"] = method
-        ev["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
-        params = dict(p.split("=") for p in query.split("&")) if query else None
-        ev["queryStringParameters"] = params
-        ev["multiValueQueryStringParameters"] = {k: [v] for k, v in (params or {}).items()} or None
-    return ev
 
 
 def encode(image: Image.Image, fmt: str, **params) -> bytes:

@@ -11,9 +11,10 @@ import pytest
 from mangum import Mangum
 from PIL import Image
 
-from api_support import EVENTS, SAMPLE_JPEG, TINY_TFLITE, event, multipart
+from api_support import SAMPLE_JPEG, TINY_TFLITE
 from app.main import create_app
 from app.settings import Settings
+from scripts.apigw_events import EVENTS, event, multipart
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_handler import event, multipart
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE
+from scripts.apigw_events import event, multipart
 
 ROOT = Path(__file__).parent.parent
 ARCH = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
