@@ -30,8 +30,7 @@ from train.evaluate import (
     iter_loaded,
     predict_masks,
     rows_of,
-    select_samples,
-    standard_sets,
+    standard_set_samples,
 )
 
 REPORTED = ("dice", "jaccard", "threshold_jaccard")
@@ -209,11 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     from segcore.processing import preprocess
     from train.evaluate import keras_predictor
 
-    sets = {}
-    for eval_set in standard_sets(args.data):
-        split = args.split if eval_set.holdout_only else None
-        samples = select_samples(eval_set.root, eval_set.subset, split, "holdout")
-        sets[eval_set.name] = list(iter_loaded(samples))
+    sets = {
+        name: list(iter_loaded(samples))
+        for name, samples in standard_set_samples(args.data, args.split).items()
+    }
     predict, size = keras_predictor(keras.saving.load_model(args.keras, compile=False))
     float_sets = {
         name: summarise(loaded, predict, size, f"float Keras/{name}")

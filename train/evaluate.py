@@ -35,6 +35,17 @@ def iter_loaded(samples: Iterable[Sample]) -> Iterator[Loaded]:
         yield (sample, *load_pair(sample))
 
 
+def _batches(items: Iterable[Loaded], size: int) -> Iterator[list[Loaded]]:
+    batch: list[Loaded] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def predict_masks(
     loaded: Iterable[Loaded],
     predict: Predictor,
@@ -45,17 +56,12 @@ def predict_masks(
 ) -> list[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]:
     """(sample, image, truth, predicted 0/255 mask at the truth's size) for each loaded pair."""
     results = []
-    pending: list[Loaded] = []
     with tqdm(total=total, desc="evaluate", unit="img", disable=not progress) as bar:
-        for item in [*loaded, None]:
-            if item is not None:
-                pending.append(item)
-            if pending and (item is None or len(pending) == batch_size):
-                batch = np.stack([preprocess(image, size) for _, image, _ in pending])
-                for (sample, image, truth), prob in zip(pending, predict(batch), strict=True):
-                    results.append((sample, image, truth, postprocess(prob, *truth.shape)))
-                bar.update(len(pending))
-                pending = []
+        for batch in _batches(loaded, batch_size):
+            inputs = np.stack([preprocess(image, size) for _, image, _ in batch])
+            for (sample, image, truth), prob in zip(batch, predict(inputs), strict=True):
+                results.append((sample, image, truth, postprocess(prob, *truth.shape)))
+            bar.update(len(batch))
     return results
 
 
@@ -65,14 +71,6 @@ def rows_of(results: Sequence[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]
         {"image_id": s.image_id, "height": t.shape[0], "width": t.shape[1], **score_pair(t, p)}
         for s, _, t, p in results
     ]
-
-
-def score(
-    samples: Sequence[Sample], predict: Predictor, size: int, progress: bool = True
-) -> list[dict]:
-    """Per-image ISIC metrics for every sample, read lazily."""
-    results = predict_masks(iter_loaded(samples), predict, size, len(samples), progress=progress)
-    return rows_of(results)
 
 
 def keras_predictor(model) -> tuple[Predictor, int]:
@@ -116,6 +114,16 @@ def standard_sets(data: Path) -> list[EvalSet]:
         EvalSet("holdout_fullview", data / "isic2018_fullview", "training", True),
         EvalSet("validation", data / "isic2018", "validation", False),
     ]
+
+
+def standard_set_samples(data: Path, split: Path) -> dict[str, list[Sample]]:
+    """The samples of each standard set: held-out ids from `split`, the whole validation."""
+    return {
+        eval_set.name: select_samples(
+            eval_set.root, eval_set.subset, split if eval_set.holdout_only else None, "holdout"
+        )
+        for eval_set in standard_sets(data)
+    }
 
 
 def write_report(
@@ -193,11 +201,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.split is None:
         parser.error("--standard-sets needs --split")
-    metrics = {}
-    for eval_set in standard_sets(args.standard_sets):
-        split = args.split if eval_set.holdout_only else None
-        samples = select_samples(eval_set.root, eval_set.subset, split, "holdout")
-        metrics[eval_set.name] = evaluate(samples, predict, size, args.out / eval_set.name)
+    metrics = {
+        name: evaluate(samples, predict, size, args.out / name)
+        for name, samples in standard_set_samples(args.standard_sets, args.split).items()
+    }
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     print(json.dumps(metrics, indent=2))
     return 0
