@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from convert.flavours import FLAVOURS
-from convert.latency import measure_latency
 from segcore.metrics import macro_average
 from segcore.predictor import DEFAULT_RUNTIME, TFLitePredictor
 from train.evaluate import (
@@ -122,7 +121,9 @@ def gate_flavour(
         result["delta_dice"] = result["dice"] - float_sets[name]["dice"]
         report["sets"][name] = result
     report["latency_ms"] = {
-        f"{threads}_thread{'s' if threads > 1 else ''}": measure_latency(model, runtime, threads)
+        f"{threads}_thread{'s' if threads > 1 else ''}": TFLitePredictor(
+            model, runtime=runtime, num_threads=threads
+        ).latency_ms()
         for threads in (1, 2)
     }
     report["runtimes"] = {runtime: {"loads": True, "version": predictor.runtime.version}}

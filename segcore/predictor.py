@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,22 @@ class TFLitePredictor:
             self._interpreter.invoke()
             out.append(self._dequantize(self._interpreter.get_tensor(self._output["index"]))[0])
         return np.stack(out)[..., 0]
+
+    def latency_ms(
+        self, batch: np.ndarray | None = None, repeats: int = 30, warmup: int = 3
+    ) -> dict[str, float]:
+        """p50/p95 milliseconds of `predict` on `batch` (default: one seeded random input)."""
+        if batch is None:
+            size = self.input_size
+            batch = np.random.default_rng(0).integers(0, 256, (1, size, size, 3), dtype=np.uint8)
+        for _ in range(warmup):
+            self.predict(batch)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            self.predict(batch)
+            times.append((time.perf_counter() - start) * 1000)
+        return {"p50_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
 
     def segment(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(0/255 mask, probability map), both at the RGB image's own (H, W)."""

@@ -3,7 +3,7 @@
     python -m segcore.probe MODEL.tflite INPUTS.npy OUTPUTS.npy --runtime tflite-runtime
 
 Exits 0, writes the probability maps and prints the runtime, its version and the median latency
-of one input at 2 threads; or exits 1 printing why the model does not run.
+of its first input at 2 threads; or exits 1 printing why the model does not run.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         predictor = TFLitePredictor(args.model, runtime=args.runtime, num_threads=2)
         inputs = np.load(args.inputs)
         np.save(args.outputs, predictor.predict(inputs))
-        times = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            predictor.predict(inputs[:1])
-            times.append((time.perf_counter() - start) * 1000)
+        latency = predictor.latency_ms(inputs[:1], args.repeats, warmup=0)
     except Exception as error:  # report any runtime failure to the calling process
         print(json.dumps({"error": f"{type(error).__name__}: {error}"}), file=sys.stderr)
         return 1
@@ -44,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "runtime": predictor.runtime.name,
                 "version": predictor.runtime.version,
-                "p50_ms_2_threads": float(np.median(times)),
+                "p50_ms_2_threads": latency["p50_ms"],
             }
         )
     )
