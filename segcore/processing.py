@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 THRESHOLD = 0.5
 
@@ -21,6 +21,11 @@ def to_rgb_array(image: Image.Image) -> np.ndarray:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def upright_rgb(image: Image.Image) -> np.ndarray:
+    """A decoded upload or file as an RGB uint8 array, rotated upright per its EXIF orientation."""
+    return to_rgb_array(ImageOps.exif_transpose(image))
 
 
 def preprocess(image: np.ndarray, size: int) -> np.ndarray:

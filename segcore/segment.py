@@ -9,11 +9,11 @@ import argparse
 import json
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from segcore.overlay import overlay
 from segcore.predictor import DEFAULT_RUNTIME, RUNTIMES, TFLitePredictor
-from segcore.processing import to_rgb_array
+from segcore.processing import upright_rgb
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "unet.tflite"
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.images:
         with Image.open(path) as opened:
-            image = to_rgb_array(ImageOps.exif_transpose(opened))
+            image = upright_rgb(opened)
         mask, probabilities = predictor.segment(image)
         mask_path, overlay_path = (
             args.out / f"{path.stem}_{kind}.png" for kind in ("mask", "overlay")

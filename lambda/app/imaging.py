@@ -6,11 +6,11 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from segcore.processing import to_rgb_array
+from segcore.processing import upright_rgb
 
-SUPPORTED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+SUPPORTED_FORMATS = frozenset({"JPEG", "PNG"})
 MIN_SIDE = 16
 
 
@@ -50,7 +50,6 @@ def decode_image(data: bytes, max_bytes: int, max_pixels: int) -> np.ndarray:
         raise UploadError(422, f"the image is {width}x{height}; both sides must be >= {MIN_SIDE}")
     try:
         image.load()
-        image = ImageOps.exif_transpose(image)
-        return to_rgb_array(image)
+        return upright_rgb(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise UploadError(422, f"the image is corrupt or truncated: {error}") from None
