@@ -3,19 +3,30 @@
 Runtimes, by name: "litert" (`ai-edge-litert`, the default and the one the Lambda ships),
 "tflite-runtime" (the frozen `tflite-runtime` 2.14) and "tensorflow" (`tf.lite`, for tools that
 already have TensorFlow). All expose the same Interpreter API.
+
+An interpreter holds its tensors between `set_tensor`, `invoke` and `get_tensor`, so one must
+never serve two threads at once. The predictor lends each call an interpreter of its own from a
+bounded pool, created on first need: one caller at a time (a Lambda) only ever makes one.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import queue
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from PIL import Image
 
-from segcore.processing import binarize, preprocess, resize_probabilities
+from segcore.decoding import Decoded
+from segcore.processing import mask_image, preprocess, probability_image
 
 RUNTIMES = {
     "litert": ("ai_edge_litert.interpreter", "ai-edge-litert"),
@@ -44,32 +55,88 @@ def load_interpreter_class(runtime: str = DEFAULT_RUNTIME) -> tuple[type, Runtim
     return module.Interpreter, RuntimeInfo(runtime, version)
 
 
+@dataclass(frozen=True)
+class Segmented:
+    """A segmentation at the image's own size, and the model's own-resolution probabilities."""
+
+    mask: Image.Image
+    """mode "1", (width, height) of the image: lesion pixels set."""
+    probability_map: Image.Image
+    """mode "L", (width, height): lesion probability x 255, what the mask thresholds."""
+    probabilities: np.ndarray
+    """(S, S) float32 lesion probabilities on the model's input grid."""
+    width: int
+    height: int
+
+
 class TFLitePredictor:
-    """A batch-1 segmentation .tflite model: uint8 pixels in, lesion probabilities out."""
+    """A batch-1 segmentation .tflite model: uint8 pixels in, lesion probabilities out.
+
+    Thread-safe: at most `pool_size` interpreters (each with `num_threads` threads) run at once.
+    """
 
     def __init__(
-        self, model: Path | str | bytes, runtime: str = DEFAULT_RUNTIME, num_threads: int = 2
+        self,
+        model: Path | str | bytes,
+        runtime: str = DEFAULT_RUNTIME,
+        num_threads: int = 2,
+        pool_size: int = 1,
     ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be >= 1, got {pool_size}")
         interpreter_class, self.runtime = load_interpreter_class(runtime)
         source = (
             {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
         )
-        self._interpreter = interpreter_class(**source, num_threads=num_threads)
-        self._interpreter.allocate_tensors()
-        (self._input,) = self._interpreter.get_input_details()
-        (self._output,) = self._interpreter.get_output_details()
+        self.pool_size = pool_size
+        self._new_interpreter = lambda: self._allocated(
+            interpreter_class(**source, num_threads=num_threads)
+        )
+        first = self._new_interpreter()
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._idle.put(first)
+        self._created = 1
+        self._slots = threading.BoundedSemaphore(pool_size)
+        self._create_lock = threading.Lock()
+        (self._input,) = first.get_input_details()
+        (self._output,) = first.get_output_details()
         batch, height, width, channels = self._input["shape"]
         if batch != 1 or height != width or channels != 3:
             raise ValueError(f"expected a (1, S, S, 3) model input, got {self._input['shape']}")
         self.input_size = int(height)
         self.input_dtype = np.dtype(self._input["dtype"]).name
-        self.flavour = self._flavour()
+        self.flavour = self._flavour(first)
 
-    def _flavour(self) -> str:
+    @staticmethod
+    def _allocated(interpreter: Any) -> Any:
+        interpreter.allocate_tensors()
+        return interpreter
+
+    @property
+    def interpreters_created(self) -> int:
+        """How many interpreters exist (grows on demand up to pool_size)."""
+        return self._created
+
+    @contextmanager
+    def _interpreter(self) -> Iterator[Any]:
+        """Lend the caller an interpreter no other thread uses until it is given back."""
+        with self._slots:
+            try:
+                interpreter = self._idle.get_nowait()
+            except queue.Empty:
+                with self._create_lock:
+                    interpreter = self._new_interpreter()
+                    self._created += 1
+            try:
+                yield interpreter
+            finally:
+                self._idle.put(interpreter)
+
+    def _flavour(self, interpreter: Any) -> str:
         """Which of our conversion flavours this is, read from the tensor types."""
         if self.input_dtype in ("uint8", "int8"):
             return "int8"
-        types = {np.dtype(t["dtype"]).name for t in self._interpreter.get_tensor_details()}
+        types = {np.dtype(t["dtype"]).name for t in interpreter.get_tensor_details()}
         if "float16" in types:
             return "float16"
         return "dynamic" if "int8" in types else "float32"
@@ -94,10 +161,11 @@ class TFLitePredictor:
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Probability maps (N, S, S) for model inputs (N, S, S, 3) uint8 from `preprocess`."""
         out = []
-        for pixels in batch:
-            self._interpreter.set_tensor(self._input["index"], self._quantize(pixels[None]))
-            self._interpreter.invoke()
-            out.append(self._dequantize(self._interpreter.get_tensor(self._output["index"]))[0])
+        with self._interpreter() as interpreter:
+            for pixels in batch:
+                interpreter.set_tensor(self._input["index"], self._quantize(pixels[None]))
+                interpreter.invoke()
+                out.append(self._dequantize(interpreter.get_tensor(self._output["index"]))[0])
         return np.stack(out)[..., 0]
 
     def latency_ms(
@@ -116,8 +184,8 @@ class TFLitePredictor:
             times.append((time.perf_counter() - start) * 1000)
         return {"p50_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
 
-    def segment(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(0/255 mask, probability map), both at the RGB image's own (H, W)."""
-        probabilities = self.predict(preprocess(image, self.input_size)[None])[0]
-        full_size = resize_probabilities(probabilities, *image.shape[:2])
-        return binarize(full_size), full_size
+    def segment(self, image: Decoded) -> Segmented:
+        """The lesion mask of a decoded image at its own full size (see segcore.decoding)."""
+        probabilities = self.predict(preprocess(image.pixels, self.input_size)[None])[0]
+        full_size = probability_image(probabilities, image.width, image.height)
+        return Segmented(mask_image(full_size), full_size, probabilities, image.width, image.height)

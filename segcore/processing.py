@@ -6,6 +6,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 THRESHOLD = 0.5
+# p > THRESHOLD on the 8-bit probability levels round(p x 255): a lookup table for Image.point.
+MASK_LUT = [255 if level > THRESHOLD * 255 else 0 for level in range(256)]
 
 
 def to_rgb_array(image: Image.Image) -> np.ndarray:
@@ -46,20 +48,21 @@ def resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
     return (np.asarray(resized) > 127).astype(np.float32)
 
 
-def resize_probabilities(probabilities: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Resize a probability map (h, w) or (h, w, 1) back to (height, width), bilinear."""
-    prob = np.asarray(probabilities, dtype=np.float32).reshape(probabilities.shape[:2])
-    resized = Image.fromarray(prob).resize((width, height), Image.Resampling.BILINEAR)
-    return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+def probability_image(probabilities: np.ndarray, width: int, height: int) -> Image.Image:
+    """The probability map (h, w) as 8-bit p x 255, resized bilinearly to (width, height)."""
+    levels = np.round(
+        np.asarray(probabilities, dtype=np.float32).reshape(probabilities.shape[:2]) * 255
+    )
+    small = Image.fromarray(np.clip(levels, 0, 255).astype(np.uint8))
+    return small.resize((width, height), Image.Resampling.BILINEAR)
 
 
-def binarize(probabilities: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
-    """0/255 uint8 mask of the pixels whose lesion probability exceeds the threshold."""
-    return np.where(probabilities > threshold, 255, 0).astype(np.uint8)
+def mask_image(probabilities: Image.Image) -> Image.Image:
+    """The 1-bit mask (mode "1") of a `probability_image`: lesion where p > THRESHOLD."""
+    return probabilities.point(MASK_LUT, mode="1")
 
 
-def postprocess(
-    probabilities: np.ndarray, height: int, width: int, threshold: float = THRESHOLD
-) -> np.ndarray:
+def postprocess(probabilities: np.ndarray, height: int, width: int) -> np.ndarray:
     """Turn the model's probability map into a 0/255 uint8 mask at the original (height, width)."""
-    return binarize(resize_probabilities(probabilities, height, width), threshold)
+    mask = mask_image(probability_image(probabilities, width, height))
+    return np.asarray(mask, dtype=np.uint8) * np.uint8(255)

@@ -9,8 +9,10 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
+from segcore.decoding import read_for_model
 from segcore.overlay import overlay
 from segcore.predictor import DEFAULT_RUNTIME, RUNTIMES, TFLitePredictor
 from segcore.processing import upright_rgb
@@ -32,20 +34,23 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.images:
         with Image.open(path) as opened:
+            result = predictor.segment(read_for_model(opened, predictor.input_size))
+        with Image.open(path) as opened:
             image = upright_rgb(opened)
-        mask, probabilities = predictor.segment(image)
+        mask = result.mask.convert("L")
         mask_path, overlay_path = (
             args.out / f"{path.stem}_{kind}.png" for kind in ("mask", "overlay")
         )
-        Image.fromarray(mask).save(mask_path)
-        Image.fromarray(overlay(image, mask)).save(overlay_path)
-        lesion = mask > 0
+        mask.save(mask_path)
+        Image.fromarray(overlay(image, np.asarray(mask))).save(overlay_path)
+        lesion = np.asarray(result.mask)
+        probabilities = np.asarray(result.probability_map, dtype=np.float32) / 255
         print(
             json.dumps(
                 {
                     "image": str(path),
-                    "width": image.shape[1],
-                    "height": image.shape[0],
+                    "width": result.width,
+                    "height": result.height,
                     "lesion_fraction": round(float(lesion.mean()), 4),
                     "mean_lesion_probability": round(float(probabilities[lesion].mean()), 4)
                     if lesion.any()

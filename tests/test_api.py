@@ -45,8 +45,10 @@ def test_segment_returns_mask_at_upload_size_with_measurements(client: TestClien
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["image"] == {"width": 1022, "height": 767}
-    mask = np.asarray(Image.open(io.BytesIO(base64.b64decode(body["mask_png_base64"]))))
-    assert mask.shape == (767, 1022) and set(np.unique(mask).tolist()) <= {0, 255}
+    png = Image.open(io.BytesIO(base64.b64decode(body["mask_png_base64"])))
+    assert png.mode == "1"  # 1-bit greyscale; 8-bit readers see 0/255
+    mask = np.asarray(png.convert("L"))
+    assert mask.shape == (767, 1022) and set(np.unique(mask).tolist()) == {0, 255}
     m = body["measurements"]
     assert m["area_px"] == int((mask > 0).sum())
     assert m["area_mm2"] == pytest.approx(m["area_px"] * 0.02**2)
@@ -73,7 +75,7 @@ def test_accept_png_returns_the_mask_itself(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     mask = Image.open(io.BytesIO(response.content))
-    assert mask.size == (1022, 767) and mask.mode == "L"
+    assert mask.size == (1022, 767) and mask.mode == "1"
 
 
 def test_exif_orientation_is_honoured(client: TestClient) -> None:

@@ -1,17 +1,24 @@
-"""template.yaml passes both SAM validators; the serving image installs no TensorFlow."""
+"""template.yaml passes both SAM validators and is safe by default (no wildcard CORS, reserved
+concurrency, a pinned S3 model, access logs, an optional authorizer); the serving image installs no
+TensorFlow; compose runs the API image as a non-root user."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).parent.parent
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 
 
 def sam(*args: str) -> subprocess.CompletedProcess:
@@ -77,3 +84,240 @@ def test_serving_code_never_imports_tensorflow() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# --- template.yaml: what it says, and what SAM makes of it ---------------------------------------
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !If, ...) as their long form."""
+
+
+def _cfn_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+@cache
+def template() -> dict[str, Any]:
+    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
+
+
+@cache
+def translated() -> dict[str, Any]:
+    """template.yaml through the SAM translator (offline), as CloudFormation receives it."""
+    if not SAM_PYTHON.exists():
+        pytest.fail("aws-sam-cli not found: run `make setup` (installs it in .venv-sam)")
+    code = (
+        "import json, sys\n"
+        "from samtranslator.translator.transform import transform\n"
+        "from samtranslator.yaml_helper import yaml_parse\n"
+        "class Policies:\n"
+        "    def load(self): return {}\n"
+        "t = yaml_parse(open('template.yaml').read())\n"
+        "t['Resources']['SegmentationFunction']['Properties']['ImageUri'] = 'example/image:1'\n"
+        "json.dump(transform(t, {}, Policies()), sys.stdout)\n"
+    )
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    result = subprocess.run(
+        [str(SAM_PYTHON), "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout)
+
+
+_NO_VALUE = object()
+
+
+def resolve(value: Any, tpl: dict[str, Any], **overrides: str) -> Any:
+    """CloudFormation's view of `value` for these parameter values (Ref, Fn::If and the few
+    functions the template's conditions and rules use; other intrinsics are left as they are)."""
+    params = {name: str(p.get("Default", "")) for name, p in tpl["Parameters"].items()}
+    params.update(overrides)
+
+    def ev(x: Any) -> Any:
+        if isinstance(x, list):
+            return [v for v in map(ev, x) if v is not _NO_VALUE]
+        if not isinstance(x, dict):
+            return x
+        if len(x) == 1:
+            ((fn, arg),) = x.items()
+            if fn == "Ref" and arg == "AWS::NoValue":
+                return _NO_VALUE
+            if fn == "Ref" and arg in params:
+                listed = tpl["Parameters"][arg]["Type"] == "CommaDelimitedList"
+                return params[arg].split(",") if listed else params[arg]
+            if fn == "Fn::If":
+                return ev(arg[1] if ev(tpl["Conditions"][arg[0]]) else arg[2])
+            if fn == "Fn::Equals":
+                return str(ev(arg[0])) == str(ev(arg[1]))
+            if fn == "Fn::Not":
+                return not ev(arg[0])
+            if fn == "Fn::Join":
+                return arg[0].join(ev(arg[1]))
+            if fn == "Fn::Split":
+                return ev(arg[1]).split(arg[0])
+        return {k: v for k, v in ((k, ev(v)) for k, v in x.items()) if v is not _NO_VALUE}
+
+    return ev(value)
+
+
+def failed_rules(**overrides: str) -> list[str]:
+    """The AssertDescriptions CloudFormation would refuse a deployment with."""
+    tpl = template()
+    failed = []
+    for rule in tpl.get("Rules", {}).values():
+        if "RuleCondition" in rule and not resolve(rule["RuleCondition"], tpl, **overrides):
+            continue
+        failed += [
+            a["AssertDescription"]
+            for a in rule["Assertions"]
+            if not resolve(a["Assert"], tpl, **overrides)
+        ]
+    return failed
+
+
+def api_body(**overrides: str) -> dict[str, Any]:
+    """The OpenAPI body CloudFormation would import for these parameter values."""
+    tpl = translated()
+    return resolve(tpl["Resources"]["HttpApi"]["Properties"]["Body"], tpl, **overrides)
+
+
+def default_route(body: dict[str, Any]) -> dict[str, Any]:
+    return body["paths"]["$default"]["x-amazon-apigateway-any-method"]
+
+
+def test_cors_is_off_unless_origins_are_given() -> None:
+    parameter = template()["Parameters"]["CorsOrigins"]
+    assert parameter.get("Default") == "", "no wildcard (or any) default origin"
+    assert "CorsConfiguration" not in template()["Resources"]["HttpApi"]["Properties"]
+    assert "x-amazon-apigateway-cors" not in api_body()
+    cors = api_body(CorsOrigins="https://ui.example,https://ui2.example")[
+        "x-amazon-apigateway-cors"
+    ]
+    assert cors["allowOrigins"] == ["https://ui.example", "https://ui2.example"]
+    assert "*" not in json.dumps(cors)
+
+
+def test_reserved_concurrency_is_finite_by_default() -> None:
+    parameter = template()["Parameters"]["ReservedConcurrency"]
+    assert int(parameter["Default"]) >= 1
+    tpl = translated()
+    function = tpl["Resources"]["SegmentationFunction"]["Properties"]
+    assert resolve(function, tpl)["ReservedConcurrentExecutions"] == str(parameter["Default"])
+    assert resolve(function, tpl, ReservedConcurrency="3")["ReservedConcurrentExecutions"] == "3"
+    assert "ReservedConcurrentExecutions" not in resolve(function, tpl, ReservedConcurrency="-1")
+
+
+def test_an_s3_model_needs_its_key_and_sha256() -> None:
+    rules = json.dumps(template()["Rules"])
+    assert "ModelSha256" in rules and "ModelBucket" in rules
+    sha256 = "0" * 64
+    assert failed_rules() == []
+    assert failed_rules(ModelBucket="b", ModelKey="k", ModelSha256=sha256) == []
+    missing = failed_rules(ModelBucket="b", ModelKey="k")
+    assert len(missing) == 1 and "ModelSha256" in missing[0]
+    assert any("ModelKey" in f for f in failed_rules(ModelBucket="b", ModelSha256=sha256))
+
+
+def test_api_access_logs_are_json_lines_without_bodies() -> None:
+    resources = translated()["Resources"]
+    (stage,) = (r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage")
+    assert stage["Properties"]["StageName"] == "$default"
+    settings = stage["Properties"]["AccessLogSettings"]
+    assert settings["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    fields = json.loads(settings["Format"])
+    assert set(fields) == {
+        "requestId",
+        "ip",
+        "requestTime",
+        "httpMethod",
+        "routeKey",
+        "status",
+        "responseLength",
+        "integrationLatency",
+    }
+    assert all(v.startswith("$context.") for v in fields.values())
+    assert not re.search(r"body|header|authorizer", settings["Format"], re.IGNORECASE)
+    group = resources["ApiAccessLogGroup"]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_authorizer_follows_auth_type() -> None:
+    parameters = template()["Parameters"]
+    assert parameters["AuthType"]["Default"] == "NONE"
+    assert parameters["AuthType"]["AllowedValues"] == ["NONE", "AWS_IAM", "JWT"]
+
+    open_api = api_body()
+    assert "security" not in default_route(open_api) and "components" not in open_api
+
+    iam = api_body(AuthType="AWS_IAM")
+    assert default_route(iam)["security"] == [{"AWS_IAM": []}]
+    scheme = iam["components"]["securitySchemes"]["AWS_IAM"]
+    assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+    jwt_params = {"AuthType": "JWT", "JwtIssuer": "https://issuer.example", "JwtAudience": "a,b"}
+    jwt = api_body(**jwt_params)
+    assert default_route(jwt)["security"] == [{"JwtAuthorizer": []}]
+    authorizer = jwt["components"]["securitySchemes"]["JwtAuthorizer"][
+        "x-amazon-apigateway-authorizer"
+    ]
+    assert authorizer["type"] == "jwt"
+    assert authorizer["jwtConfiguration"] == {
+        "issuer": "https://issuer.example",
+        "audience": ["a", "b"],
+    }
+    assert authorizer["identitySource"] == "$request.header.Authorization"
+
+    # Every mode keeps the Lambda integration that SAM adds to the $default route.
+    for body in (open_api, iam, jwt):
+        integration = default_route(body)["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy" and integration["payloadFormatVersion"] == "2.0"
+
+    assert failed_rules(**jwt_params) == []
+    assert len(failed_rules(AuthType="JWT")) == 2, "JWT needs an issuer and an audience"
+
+
+# --- docker-compose.yml --------------------------------------------------------------------------
+
+
+def test_compose_runs_the_api_image_as_non_root() -> None:
+    package = pytest.importorskip("compose")
+    binary = Path(package.__file__).parent / "docker-compose"
+    result = subprocess.run(
+        [str(binary), "--profile", "s3", "config", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    api_image = [name for name, svc in services.items() if svc.get("image") == "lesion-api:latest"]
+    assert {"api", "api-s3", "s3-seed"} <= set(api_image)
+    for name in api_image:
+        user = str(services[name].get("user", ""))
+        uid = user.split(":")[0]
+        assert uid and uid not in ("0", "root"), f"{name} runs as root"
+    for name in ("api", "api-s3"):
+        assert services[name]["read_only"] is True
+        assert "/tmp" in services[name]["tmpfs"], f"{name}: /tmp must stay writable"

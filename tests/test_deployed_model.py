@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
+from segcore.decoding import read_for_model
 from segcore.metrics import macro_average, score_pair
 from segcore.predictor import TFLitePredictor
 from segcore.processing import preprocess
@@ -47,9 +49,11 @@ def test_deployed_model_segments_real_held_out_images(subset_root: str) -> None:
     predictor = TFLitePredictor(MODELS / "unet.tflite")
     rows = []
     for sample in find_samples(ROOT / "tests" / "fixtures" / subset_root, "training"):
-        image, truth = load_pair(sample)
-        mask, probabilities = predictor.segment(image)
-        assert mask.shape == truth.shape and probabilities.shape == truth.shape
+        _, truth = load_pair(sample)
+        with Image.open(sample.image_path) as image:
+            result = predictor.segment(read_for_model(image, predictor.input_size))
+        mask = np.asarray(result.mask, dtype=np.uint8) * 255
+        assert mask.shape == truth.shape and result.probability_map.size == truth.shape[::-1]
         rows.append(score_pair(truth, mask))
     assert macro_average(rows)["dice"] > 0.8  # these ids were held out from training
 

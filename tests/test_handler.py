@@ -51,7 +51,7 @@ def test_png_reply_is_base64_with_its_content_type(handler, version: str) -> Non
     assert headers["content-type"] == "image/png"
     assert response["isBase64Encoded"] is True
     mask = Image.open(io.BytesIO(base64.b64decode(response["body"])))
-    assert mask.size == (1022, 767) and mask.mode == "L"
+    assert mask.size == (1022, 767) and mask.mode == "1"
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])

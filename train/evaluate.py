@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
+from segcore.decoding import read_for_model
 from segcore.metrics import METRIC_NAMES, macro_average, score_pair
 from segcore.overlay import overlay
 from segcore.processing import postprocess, preprocess
@@ -46,6 +48,12 @@ def _batches(items: Iterable[Loaded], size: int) -> Iterator[list[Loaded]]:
         yield batch
 
 
+def model_input(sample: Sample, size: int) -> np.ndarray:
+    """The model input of a sample's image, decoded exactly as the serving API decodes it."""
+    with Image.open(sample.image_path) as image:
+        return preprocess(read_for_model(image, size).pixels, size)
+
+
 def predict_masks(
     loaded: Iterable[Loaded],
     predict: Predictor,
@@ -58,7 +66,7 @@ def predict_masks(
     results = []
     with tqdm(total=total, desc="evaluate", unit="img", disable=not progress) as bar:
         for batch in _batches(loaded, batch_size):
-            inputs = np.stack([preprocess(image, size) for _, image, _ in batch])
+            inputs = np.stack([model_input(sample, size) for sample, _, _ in batch])
             for (sample, image, truth), prob in zip(batch, predict(inputs), strict=True):
                 results.append((sample, image, truth, postprocess(prob, *truth.shape)))
             bar.update(len(batch))

@@ -1,7 +1,56 @@
-"""The Lambda entry point: `app.handler.handler` (Mangum, lifespan off: the model loads at init)."""
+"""The Lambda entry point: `app.handler.handler` (Mangum, lifespan off: the model loads at init).
+
+A malformed event (not an object, no request context, null maps, a body that is not valid
+base64) gets a 400 response instead of an exception, which API Gateway would turn into a 502.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
 
 from mangum import Mangum
+from mangum.protocols import HTTPCycle
+from mangum.types import LambdaContext
 
 from app.main import app
 
-handler = Mangum(app, lifespan="off")
+log = logging.getLogger(__name__)
+# Maps API Gateway may send as null (e.g. a console test invoke) that Mangum reads as dicts.
+NULLABLE_MAPS = (
+    "headers",
+    "multiValueHeaders",
+    "queryStringParameters",
+    "multiValueQueryStringParameters",
+    "pathParameters",
+)
+
+
+def bad_event(reason: str) -> dict[str, Any]:
+    """A 400 proxy response (valid for API Gateway v1 and v2 and for a direct invoke)."""
+    return {
+        "statusCode": 400,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps({"detail": f"malformed Lambda event: {reason}"}),
+        "isBase64Encoded": False,
+    }
+
+
+class SafeMangum(Mangum):
+    """Mangum (lifespan off) that answers a malformed event with a 400."""
+
+    def __call__(self, event: Any, context: LambdaContext) -> dict[str, Any]:
+        if not isinstance(event, dict):
+            return bad_event(f"expected a JSON object, got {type(event).__name__}")
+        event = {**event, **{k: event[k] or {} for k in NULLABLE_MAPS if k in event}}
+        try:
+            handler = self.infer(event, context)
+            scope, body = handler.scope, handler.body
+        except Exception as error:  # the event's shape, not the app: nothing has run yet
+            log.warning("malformed event: %s: %s", type(error).__name__, error)
+            return bad_event("not an API Gateway proxy event with a valid body")
+        return handler(HTTPCycle(scope, body)(self.app))
+
+
+handler = SafeMangum(app, lifespan="off")

@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.formparsers import MultiPartParser
 
-from app.errors import BodySizeLimit, install_error_handlers
+from app.errors import RequestBodyGuard, install_error_handlers
+from app.memory_budget import MemoryBudget
 from app.model import load_model
 from app.routes import health, segment
 from app.settings import Settings, get_settings
@@ -26,9 +27,19 @@ DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app and load its model (once per container)."""
     settings = settings or get_settings()
-    app = FastAPI(title="Skin-lesion segmentation API", version="1.0.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Skin-lesion segmentation API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        redirect_slashes=False,  # a redirect would be built from the client's Host header
+    )
     app.state.settings = settings
+    # Uploads stay in memory (never spooled to a temporary file): the body is capped below.
+    MultiPartParser.spool_max_size = max(
+        MultiPartParser.spool_max_size, settings.max_upload_bytes + MULTIPART_OVERHEAD
+    )
     app.state.model = load_model(settings)
+    app.state.memory_budget = MemoryBudget(settings.memory_budget_bytes)
     install_error_handlers(app)
     app.include_router(health.router, tags=["health"])
     app.include_router(segment.router, tags=["segmentation"])
@@ -36,13 +47,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "HEAD", "POST"],
             allow_headers=["*"],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(
+        RequestBodyGuard,
+        max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        timeout_s=settings.body_timeout_s,
+    )
     return app
 
 
-# Uploads stay in memory (never spooled to a temporary file): the body is capped above.
-MultiPartParser.spool_max_size = get_settings().max_upload_bytes + MULTIPART_OVERHEAD
 app = create_app()

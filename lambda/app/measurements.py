@@ -49,12 +49,13 @@ def _asymmetry(mask: np.ndarray) -> float:
 
 
 def measure(mask: np.ndarray, pixel_spacing_mm: float | None = None) -> dict:
-    """Area, bounding box, equivalent diameter, perimeter, asymmetry and border irregularity.
+    """Area, bounding box, equivalent diameter, perimeter, asymmetry and border irregularity of
+    a boolean (or 0/255) mask at the image's size.
 
     Border irregularity is the compactness perimeter^2 / (4 pi area): 1 for a disc, larger for
     ragged borders. With a pixel spacing, lengths and areas are also given in mm.
     """
-    lesion = mask > 0
+    lesion = mask.astype(bool, copy=False)
     area = int(np.count_nonzero(lesion))
     height, width = lesion.shape
     result: dict = {
@@ -92,9 +93,9 @@ def measure(mask: np.ndarray, pixel_spacing_mm: float | None = None) -> dict:
 
 
 def confidence(probabilities: np.ndarray, mask: np.ndarray) -> dict:
-    """How sure the model is: mean certainty |2p - 1| over the image, mean lesion probability,
-    and the fraction of pixels with 0.25 < p < 0.75."""
-    lesion = mask > 0
+    """How sure the model is, on its own output grid (which covers the whole image): mean
+    certainty |2p - 1|, mean lesion probability, and the fraction with 0.25 < p < 0.75."""
+    lesion = mask.astype(bool, copy=False)
     return {
         "mean_certainty": float(np.mean(np.abs(2 * probabilities - 1))),
         "lesion_mean_probability": float(probabilities[lesion].mean()) if lesion.any() else None,

@@ -28,7 +28,10 @@ def load_model(settings: Settings) -> ModelState:
     try:
         data, source = load_model_bytes(settings)
         predictor = TFLitePredictor(
-            data, runtime=settings.runtime, num_threads=settings.num_threads
+            data,
+            runtime=settings.runtime,
+            num_threads=settings.num_threads,
+            pool_size=settings.interpreters,
         )
     except (ModelSourceError, ImportError, ValueError, RuntimeError) as error:
         log.error("model not loaded: %s", error)

@@ -57,7 +57,8 @@ def _from_s3(uri: str, cache_dir: Path, expected: str | None) -> bytes:
 
 
 def load_model_bytes(settings: Settings) -> tuple[bytes, str]:
-    """Return (model bytes, where they came from); ModelSourceError says what went wrong."""
+    """Return (model bytes, where they came from: the s3:// URI or the file's name, never a
+    local path); ModelSourceError says what went wrong."""
     if settings.model_uri:
         return _from_s3(settings.model_uri, settings.model_cache_dir, settings.model_sha256), (
             settings.model_uri
@@ -66,6 +67,6 @@ def load_model_bytes(settings: Settings) -> tuple[bytes, str]:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise ModelSourceError(f"cannot read model file {path}: {error.strerror}") from error
-    _verify(data, settings.model_sha256, str(path))
-    return data, str(path)
+        raise ModelSourceError(f"cannot read model file {path.name}: {error.strerror}") from error
+    _verify(data, settings.model_sha256, path.name)
+    return data, path.name

@@ -10,7 +10,7 @@ class ModelInfo(BaseModel):
     flavour: str = Field(description="TFLite flavour: float32, float16, dynamic or int8")
     sha256: str
     input_size: int = Field(description="side of the square model input, in pixels")
-    source: str = Field(description="where the model was loaded from")
+    source: str = Field(description="the model's s3:// URI, or the baked-in file's name")
 
 
 class RuntimeInfo(BaseModel):
@@ -57,6 +57,8 @@ class Measurements(BaseModel):
 
 
 class Confidence(BaseModel):
+    """Computed on the model's output grid, which covers the whole image."""
+
     mean_certainty: float = Field(description="mean |2p - 1| over the image, 0..1")
     lesion_mean_probability: float | None
     uncertain_fraction: float = Field(description="fraction of pixels with 0.25 < p < 0.75")
@@ -72,7 +74,10 @@ class Timings(BaseModel):
 class Segmentation(BaseModel):
     model: ModelInfo
     image: ImageSize
-    mask_png_base64: str = Field(description="0/255 single-channel PNG at the image's size")
+    mask_png_base64: str = Field(
+        description="1-bit greyscale PNG at the image's size: 1 (white) = lesion; 8-bit "
+        "readers expand it to 0/255"
+    )
     probability_png_base64: str | None = Field(
         None, description="lesion probability x 255 as a PNG (when include_probability=true)"
     )

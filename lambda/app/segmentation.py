@@ -1,53 +1,77 @@
-"""One segmentation request: decode, predict through the shared processing, measure, encode."""
+"""One segmentation request: check, decode, predict through the shared processing, measure,
+encode."""
 
 from __future__ import annotations
 
 import base64
 import io
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
-from app.imaging import decode_image
+from app.imaging import open_upload
 from app.measurements import confidence, measure
+from app.memory_budget import MemoryBudget
 from app.model import ModelState
 from app.settings import Settings
+from segcore.processing import THRESHOLD
 
 
-def png_bytes(array: np.ndarray) -> bytes:
-    """Encode a single-channel uint8 array as PNG, in memory."""
+def png_bytes(image: Image.Image) -> bytes:
+    """Encode an image as PNG, in memory (a mode "1" mask becomes a 1-bit greyscale PNG)."""
     buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG", compress_level=1)
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class SegmentedUpload:
+    """What a request returns: the mask PNG and the JSON-ready result."""
+
+    mask_png: bytes
+    result: dict
 
 
 def segment_upload(
     data: bytes,
     state: ModelState,
     settings: Settings,
+    budget: MemoryBudget,
     include_probability: bool,
     pixel_spacing_mm: float | None,
-) -> tuple[np.ndarray, dict]:
-    """Return (0/255 mask at the upload's size, JSON-ready result)."""
+) -> SegmentedUpload:
+    """Segment one upload; UploadError (a 4xx) for anything wrong with the file."""
     assert state.predictor is not None and state.info is not None
     start = time.perf_counter()
-    image = decode_image(data, settings.max_upload_bytes, settings.max_image_pixels)
-    decoded = time.perf_counter()
-    mask, probabilities = state.predictor.segment(image)
-    inferred = time.perf_counter()
-    result = {
-        "model": state.info,
-        "image": {"width": image.shape[1], "height": image.shape[0]},
-        "mask_png_base64": base64.b64encode(png_bytes(mask)).decode(),
-        "probability_png_base64": base64.b64encode(
-            png_bytes(np.round(probabilities * 255).astype(np.uint8))
-        ).decode()
-        if include_probability
-        else None,
-        "measurements": measure(mask, pixel_spacing_mm),
-        "confidence": confidence(probabilities, mask),
-    }
+    upload = open_upload(
+        data,
+        state.predictor.input_size,
+        settings.max_upload_bytes,
+        settings.max_image_pixels,
+        settings.max_decode_bytes,
+    )
+    with budget.reserve(upload.memory_bytes):
+        image = upload.decode()
+        decoded = time.perf_counter()
+        segmented = state.predictor.segment(image)
+        inferred = time.perf_counter()
+        mask_png = png_bytes(segmented.mask)
+        lesion = np.asarray(segmented.mask)
+        result = {
+            "model": state.info,
+            "image": {"width": segmented.width, "height": segmented.height},
+            "mask_png_base64": base64.b64encode(mask_png).decode(),
+            "probability_png_base64": base64.b64encode(
+                png_bytes(segmented.probability_map)
+            ).decode()
+            if include_probability
+            else None,
+            "measurements": measure(lesion, pixel_spacing_mm),
+            "confidence": confidence(segmented.probabilities, segmented.probabilities > THRESHOLD),
+        }
+        del lesion, segmented
     done = time.perf_counter()
     result["timings_ms"] = {
         "decode_ms": (decoded - start) * 1000,
@@ -55,4 +79,4 @@ def segment_upload(
         "postprocess_ms": (done - inferred) * 1000,
         "total_ms": (done - start) * 1000,
     }
-    return mask, result
+    return SegmentedUpload(mask_png, result)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The baked-in model: /opt/model in the image; the repository's models/ when run from a checkout.
@@ -24,10 +25,31 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(Path("/tmp/model-cache"), description="S3 download cache")
     model_name: str = "unet-isic2018"
     runtime: str = "litert"
-    num_threads: int = Field(2, ge=1, le=16)
+    interpreters: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=64,
+        description="most inferences at once (one interpreter each, made on first need)",
+    )
+    num_threads: int = Field(1, ge=1, le=16, description="threads of each interpreter")
     # 6 MB synchronous Lambda payload, counted after base64 (x4/3) and multipart overhead.
     max_upload_bytes: int = Field(4_300_000, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1, description="decompression-bomb guard")
+    max_decode_bytes: int = Field(
+        160_000_000,
+        ge=1,
+        description="largest raster one decode may allocate (40 MP RGB); in a Lambda, at most a "
+        "quarter of the function's memory",
+    )
+    memory_budget_bytes: int = Field(
+        300_000_000,
+        ge=1,
+        description="bytes that concurrent requests may hold for decoding and masks together; "
+        "larger images wait for each other",
+    )
+    body_timeout_s: float = Field(
+        30.0, gt=0, description="a request body must arrive within this many seconds"
+    )
     cors_origins: list[str] = Field(default_factory=list)
 
     @field_validator("model_uri", "model_sha256", mode="before")
@@ -35,6 +57,14 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: str | None) -> str | None:
         """The SAM template passes "" when no S3 model is configured."""
         return value or None
+
+    @model_validator(mode="after")
+    def _fit_the_function_memory(self) -> Settings:
+        """In a Lambda, keep one decode within a quarter of the function's memory."""
+        memory_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+        if memory_mb.isdigit():
+            self.max_decode_bytes = min(self.max_decode_bytes, int(memory_mb) * 2**20 // 4)
+        return self
 
 
 @lru_cache

@@ -10,6 +10,7 @@ from app.schemas import Health
 router = APIRouter()
 
 
+@router.head("/health", include_in_schema=False)
 @router.get(
     "/health",
     response_model=Health,

@@ -9,13 +9,14 @@ from fastapi import APIRouter, File, Header, HTTPException, Query, Request, Uplo
 from fastapi.responses import Response
 
 from app.schemas import ErrorDetail, Segmentation
-from app.segmentation import png_bytes, segment_upload
+from app.segmentation import segment_upload
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
 ERRORS = {
     400: {"model": ErrorDetail, "description": "empty file"},
+    408: {"model": ErrorDetail, "description": "the request body did not arrive in time"},
     413: {"model": ErrorDetail, "description": "file too large, in bytes or pixels"},
     415: {"model": ErrorDetail, "description": "not a JPEG or PNG image"},
     422: {"model": ErrorDetail, "description": "missing field, bad parameter, corrupt image"},
@@ -53,9 +54,15 @@ def segment(
     if state.predictor is None:
         raise HTTPException(503, f"the model is not loaded: {state.error}")
     data = file.file.read()
-    mask, result = segment_upload(
-        data, state, request.app.state.settings, include_probability, pixel_spacing_mm
+    segmented = segment_upload(
+        data,
+        state,
+        request.app.state.settings,
+        request.app.state.memory_budget,
+        include_probability,
+        pixel_spacing_mm,
     )
+    result = segmented.result
     log.info(
         "segmented %dx%d upload (%d bytes) in %.1f ms",
         result["image"]["width"],
@@ -64,5 +71,5 @@ def segment(
         result["timings_ms"]["total_ms"],
     )
     if _wants_png(accept):
-        return Response(png_bytes(mask), media_type="image/png")
+        return Response(segmented.mask_png, media_type="image/png")
     return result
