@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The serving package lives in lambda/ (as /var/task in the image).
+SERVING_PATH = {"PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}"}
 
 
 def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) -> dict:
@@ -19,7 +22,7 @@ def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) 
     result = subprocess.run(
         [sys.executable, "-m", module, "--worker", *args, "--spawned", repr(time.time())],
         cwd=ROOT,
-        env=env,
+        env=env or {**os.environ, **SERVING_PATH},
         capture_output=True,
         text=True,
         check=True,

@@ -92,10 +92,12 @@ def reduce_to_model(image: Image.Image, model_size: int) -> Image.Image:
 
 
 def decode_for_model(image: Image.Image, model_size: int, stored: tuple[int, int]) -> Decoded:
-    """Load an opened, drafted image (see `draft_for_model`) into a `Decoded`."""
+    """Load an opened, drafted image (see `draft_for_model`) into a `Decoded`; the image is
+    closed afterwards, so its full-size raster is freed at once."""
     image.load()  # first: a PNG's EXIF may follow its pixels, and a broken file must fail here
     turn = UPRIGHT.get(orientation(image))
     pixels = to_rgb_array(reduce_to_model(image, model_size))
+    image.close()
     width, height = stored
     if turn is not None:
         pixels = np.asarray(Image.fromarray(pixels).transpose(turn), dtype=np.uint8)

@@ -61,8 +61,9 @@ class Segmented:
 
     mask: Image.Image
     """mode "1", (width, height) of the image: lesion pixels set."""
-    probability_map: Image.Image
-    """mode "L", (width, height): lesion probability x 255, what the mask thresholds."""
+    probability_map: Image.Image | None
+    """mode "L", (width, height): lesion probability x 255, what the mask thresholds (kept
+    only on request: at full size it weighs as much as the mask)."""
     probabilities: np.ndarray
     """(S, S) float32 lesion probabilities on the model's input grid."""
     width: int
@@ -184,8 +185,11 @@ class TFLitePredictor:
             times.append((time.perf_counter() - start) * 1000)
         return {"p50_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
 
-    def segment(self, image: Decoded) -> Segmented:
+    def segment(self, image: Decoded, keep_probability_map: bool = True) -> Segmented:
         """The lesion mask of a decoded image at its own full size (see segcore.decoding)."""
         probabilities = self.predict(preprocess(image.pixels, self.input_size)[None])[0]
         full_size = probability_image(probabilities, image.width, image.height)
-        return Segmented(mask_image(full_size), full_size, probabilities, image.width, image.height)
+        mask = mask_image(full_size)
+        kept = full_size if keep_probability_map else None
+        del full_size
+        return Segmented(mask, kept, probabilities, image.width, image.height)

@@ -33,12 +33,12 @@ def running(command: list[str], env: dict[str, str], health_url: str) -> Iterato
 
 
 @contextmanager
-def api_server(model: Path = TINY_TFLITE) -> Iterator[str]:
-    """The API on a free port, serving `model`; yields its base URL."""
+def api_server(model: Path = TINY_TFLITE, **settings: str) -> Iterator[str]:
+    """The API on a free port, serving `model` with extra settings; yields its base URL."""
     port = free_port()
     command, env = api_command(port)
     url = f"http://127.0.0.1:{port}"
-    with running(command, {**env, "MODEL_PATH": str(model)}, f"{url}/health"):
+    with running(command, {**env, **settings, "MODEL_PATH": str(model)}, f"{url}/health"):
         yield url
 
 

@@ -8,10 +8,10 @@ import io
 import json
 
 import pytest
-from mangum import Mangum
 from PIL import Image
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE
+from app.handler import SafeMangum
 from app.main import create_app
 from app.settings import Settings
 from scripts.apigw_events import EVENTS, event, multipart
@@ -20,14 +20,14 @@ from scripts.apigw_events import EVENTS, event, multipart
 @pytest.fixture(scope="module")
 def handler():
     """The same Mangum set-up as app.handler, over the fixture model."""
-    return Mangum(create_app(Settings(model_path=TINY_TFLITE)), lifespan="off")
+    return SafeMangum(create_app(Settings(model_path=TINY_TFLITE)), lifespan="off")
 
 
 def test_the_entry_point_is_mangum_over_the_app() -> None:
     import app.handler
     import app.main
 
-    assert isinstance(app.handler.handler, Mangum)
+    assert isinstance(app.handler.handler, SafeMangum)
     assert app.handler.handler.app is app.main.app
     assert app.handler.handler.lifespan == "off"
 
@@ -86,3 +86,43 @@ def test_events_are_the_ones_sam_generates() -> None:
     for name in ("http_api_v2.json", "rest_api_v1.json"):
         ev = json.loads((EVENTS / name).read_text())
         assert ev["requestContext"]["accountId"] == "123456789012"  # sam's sample account
+
+
+def _with(version: str, **changes) -> dict:
+    ev = event(version, "GET", "/health")
+    for key, value in changes.items():
+        if value is ...:
+            ev.pop(key, None)
+        else:
+            ev[key] = value
+    return ev
+
+
+MALFORMED = {
+    "empty object": {},
+    "list": [],
+    "null": None,
+    "string": "GET /health",
+    "no requestContext v2": _with("v2", requestContext=...),
+    "no requestContext v1": _with("v1", requestContext=...),
+    "body not base64 v2": _with("v2", body="***not base64***", isBase64Encoded=True),
+    "body not base64 v1": _with("v1", body="abcde", isBase64Encoded=True),
+    "requestContext null": _with("v2", requestContext=None),
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_a_malformed_event_gets_a_400(handler, name: str) -> None:
+    response = handler(MALFORMED[name], None)
+    assert response["statusCode"] == 400
+    assert "malformed Lambda event" in json.loads(response["body"])["detail"]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_null_maps_are_read_as_empty(handler, version: str) -> None:
+    ev = _with(version, headers=None, queryStringParameters=None)
+    if version == "v1":
+        ev["multiValueHeaders"] = ev["multiValueQueryStringParameters"] = None
+    response = handler(ev, None)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["status"] == "ok"

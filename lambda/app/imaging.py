@@ -18,9 +18,9 @@ from segcore.decoding import Decoded, decode_for_model, decoded_bytes, draft_for
 # MPO is what phones write: a JPEG whose first frame is the picture (the rest are previews).
 SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG"})
 MIN_SIDE = 16
-# Bytes per output pixel held while the mask is made and measured: the 8-bit probability map,
-# the boolean mask and the padded copy and transitions of the perimeter measurement.
-MASK_BYTES_PER_PIXEL = 4
+# Bytes per output pixel held while the mask is made: the 8-bit probability map and the mask
+# (Pillow keeps a 1-bit image in a byte a pixel); measuring it works in strips.
+MASK_BYTES_PER_PIXEL = 2
 
 
 class UploadError(Exception):
@@ -68,9 +68,10 @@ class Upload:
 
     @property
     def memory_bytes(self) -> int:
-        """What serving it may hold at once: the decoded raster plus the full-size mask work."""
+        """What serving it holds at most: the decoded raster (freed once reduced for the model),
+        then the full-size mask."""
         width, height = self.stored_size
-        return decoded_bytes(self.image) + width * height * MASK_BYTES_PER_PIXEL
+        return max(decoded_bytes(self.image), width * height * MASK_BYTES_PER_PIXEL)
 
     def decode(self) -> Decoded:
         """The pixels for the model; a decoder failure is a 422."""

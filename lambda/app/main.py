@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.formparsers import MultiPartParser
 
+from app.allocator import fix_mmap_threshold
 from app.errors import RequestBodyGuard, install_error_handlers
 from app.memory_budget import MemoryBudget
 from app.model import load_model
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redirect_slashes=False,  # a redirect would be built from the client's Host header
     )
     app.state.settings = settings
+    if settings.mmap_threshold_bytes:
+        fix_mmap_threshold(settings.mmap_threshold_bytes)
     # Uploads stay in memory (never spooled to a temporary file): the body is capped below.
     MultiPartParser.spool_max_size = max(
         MultiPartParser.spool_max_size, settings.max_upload_bytes + MULTIPART_OVERHEAD

@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
+from PIL import Image
+
+STRIP_ROWS = 1024
+ASYMMETRY_MAX_SIDE = 256
 
 
-def _perimeter(mask: np.ndarray) -> float:
-    """Boundary length in pixels: 4-neighbour transitions, corrected for the grid (x pi/4)."""
-    padded = np.pad(mask, 1)
-    transitions = np.count_nonzero(padded[1:, :] != padded[:-1, :]) + np.count_nonzero(
-        padded[:, 1:] != padded[:, :-1]
-    )
+def _strips(mask: Image.Image, rows: int) -> Iterator[np.ndarray]:
+    """The mask as boolean arrays of `rows` rows each: a full-size copy is never made."""
+    width, height = mask.size
+    for top in range(0, height, rows):
+        yield np.asarray(mask.crop((0, top, width, min(top + rows, height))), dtype=bool)
+
+
+def _perimeter(mask: Image.Image, rows: int) -> float:
+    """Boundary length in pixels: 4-neighbour transitions (the border counts as background),
+    corrected for the grid (x pi/4)."""
+    transitions = 0
+    above = np.zeros(mask.size[0], dtype=bool)
+    for strip in _strips(mask, rows):
+        transitions += np.count_nonzero(strip[:, 1:] != strip[:, :-1])
+        transitions += np.count_nonzero(strip[:, 0]) + np.count_nonzero(strip[:, -1])
+        transitions += np.count_nonzero(strip[0] != above)
+        transitions += np.count_nonzero(strip[1:] != strip[:-1])
+        above = strip[-1]
+    transitions += np.count_nonzero(above)
     return transitions * math.pi / 4
 
 
-ASYMMETRY_MAX_SIDE = 256
+def _subsampled(mask: Image.Image, rows: int) -> np.ndarray:
+    """mask[::step, ::step] with at most ASYMMETRY_MAX_SIDE px a side (asymmetry is scale-free)."""
+    step = max(1, -(-max(mask.size) // ASYMMETRY_MAX_SIDE))
+    rows = step * -(-rows // step)  # strips start on a sampled row
+    return np.concatenate([strip[::step, ::step] for strip in _strips(mask, rows)])
 
 
 def _asymmetry(mask: np.ndarray) -> float:
     """Mean non-overlap of the lesion with its mirror images about its two principal axes.
 
     0 for a shape symmetric about both axes (an ellipse); grows towards 1 as it gets lopsided.
-    Scale-free, so large masks are subsampled to at most 256 px a side first (speed).
     """
-    step = max(1, -(-max(mask.shape) // ASYMMETRY_MAX_SIDE))
-    mask = mask[::step, ::step]
     ys, xs = np.nonzero(mask)
     if len(xs) < 3:
         return 0.0
@@ -48,16 +67,19 @@ def _asymmetry(mask: np.ndarray) -> float:
     return float(np.mean(scores))
 
 
-def measure(mask: np.ndarray, pixel_spacing_mm: float | None = None) -> dict:
+def measure(
+    mask: Image.Image, pixel_spacing_mm: float | None = None, strip_rows: int = STRIP_ROWS
+) -> dict:
     """Area, bounding box, equivalent diameter, perimeter, asymmetry and border irregularity of
-    a boolean (or 0/255) mask at the image's size.
+    a 1-bit mask (mode "1") at the image's size, read in strips of `strip_rows` rows.
 
     Border irregularity is the compactness perimeter^2 / (4 pi area): 1 for a disc, larger for
     ragged borders. With a pixel spacing, lengths and areas are also given in mm.
     """
-    lesion = mask.astype(bool, copy=False)
-    area = int(np.count_nonzero(lesion))
-    height, width = lesion.shape
+    if mask.mode != "1":
+        raise ValueError(f"expected a mode '1' mask, got {mask.mode}")
+    width, height = mask.size
+    area = width * height - mask.histogram()[0]
     result: dict = {
         "lesion_found": area > 0,
         "area_px": area,
@@ -72,18 +94,14 @@ def measure(mask: np.ndarray, pixel_spacing_mm: float | None = None) -> dict:
         "equivalent_diameter_mm": None,
         "perimeter_mm": None,
     }
-    if area == 0:
+    box = mask.getbbox()
+    if area == 0 or box is None:
         return result
-    rows, cols = np.nonzero(lesion.any(axis=1))[0], np.nonzero(lesion.any(axis=0))[0]
-    result["bounding_box"] = {
-        "x": int(cols[0]),
-        "y": int(rows[0]),
-        "width": int(cols[-1] - cols[0] + 1),
-        "height": int(rows[-1] - rows[0] + 1),
-    }
-    perimeter = _perimeter(lesion)
+    left, top, right, bottom = box
+    result["bounding_box"] = {"x": left, "y": top, "width": right - left, "height": bottom - top}
+    perimeter = _perimeter(mask, strip_rows)
     result["perimeter_px"] = float(perimeter)
-    result["asymmetry"] = _asymmetry(lesion)
+    result["asymmetry"] = _asymmetry(_subsampled(mask, strip_rows))
     result["border_irregularity"] = float(perimeter**2 / (4 * math.pi * area))
     if pixel_spacing_mm:
         result["area_mm2"] = area * pixel_spacing_mm**2

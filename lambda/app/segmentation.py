@@ -8,7 +8,6 @@ import io
 import time
 from dataclasses import dataclass
 
-import numpy as np
 from PIL import Image
 
 from app.imaging import open_upload
@@ -55,10 +54,10 @@ def segment_upload(
     with budget.reserve(upload.memory_bytes):
         image = upload.decode()
         decoded = time.perf_counter()
-        segmented = state.predictor.segment(image)
+        segmented = state.predictor.segment(image, keep_probability_map=include_probability)
+        del image
         inferred = time.perf_counter()
         mask_png = png_bytes(segmented.mask)
-        lesion = np.asarray(segmented.mask)
         result = {
             "model": state.info,
             "image": {"width": segmented.width, "height": segmented.height},
@@ -66,12 +65,12 @@ def segment_upload(
             "probability_png_base64": base64.b64encode(
                 png_bytes(segmented.probability_map)
             ).decode()
-            if include_probability
+            if segmented.probability_map
             else None,
-            "measurements": measure(lesion, pixel_spacing_mm),
+            "measurements": measure(segmented.mask, pixel_spacing_mm),
             "confidence": confidence(segmented.probabilities, segmented.probabilities > THRESHOLD),
         }
-        del lesion, segmented
+        del segmented
     done = time.perf_counter()
     result["timings_ms"] = {
         "decode_ms": (decoded - start) * 1000,

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         description="bytes that concurrent requests may hold for decoding and masks together; "
         "larger images wait for each other",
     )
+    mmap_threshold_bytes: int = Field(
+        2**20,
+        ge=0,
+        description="buffers above this are returned to the OS when freed, so a warm process "
+        "stays flat (glibc); 0 keeps the C library's default",
+    )
     body_timeout_s: float = Field(
         30.0, gt=0, description="a request body must arrive within this many seconds"
     )
