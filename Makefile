@@ -64,10 +64,14 @@ parity: setup
 		--data $(DATA) --split models/split.json --out models \
 		--also-runtime tflite-runtime=$(TFLITE_VENV)/bin/python
 
-## Deployed TFLite path vs float Keras vs the seed's stack; the Lambda handler (prints tables).
+## Deployed TFLite path vs float Keras vs the seed's stack; the Lambda handler; serving under load,
+## latency by image size, peak memory of the worst uploads (prints tables).
 benchmark: setup
 	$(BIN)/python -m benchmarks.inference --json runs/benchmark.json
 	$(BIN)/python -m benchmarks.handler
+	$(BIN)/python -m benchmarks.load --designs --soak 2000
+	$(BIN)/python -m benchmarks.latency
+	$(BIN)/python -m benchmarks.memory
 
 ## Build both images on a locally made base, run docker compose and the Lambda emulator.
 containers: setup

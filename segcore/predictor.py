@@ -60,7 +60,7 @@ class Segmented:
     """A segmentation at the image's own size, and the model's own-resolution probabilities."""
 
     mask: Image.Image
-    """mode "1", (width, height) of the image: lesion pixels set."""
+    """mode "L", (width, height) of the image: 255 = lesion, 0 = skin."""
     probability_map: Image.Image | None
     """mode "L", (width, height): lesion probability x 255, what the mask thresholds (kept
     only on request: at full size it weighs as much as the mask)."""

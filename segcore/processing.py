@@ -58,11 +58,10 @@ def probability_image(probabilities: np.ndarray, width: int, height: int) -> Ima
 
 
 def mask_image(probabilities: Image.Image) -> Image.Image:
-    """The 1-bit mask (mode "1") of a `probability_image`: lesion where p > THRESHOLD."""
-    return probabilities.point(MASK_LUT, mode="1")
+    """The 0/255 mask (mode "L") of a `probability_image`: lesion where p > THRESHOLD."""
+    return probabilities.point(MASK_LUT)
 
 
 def postprocess(probabilities: np.ndarray, height: int, width: int) -> np.ndarray:
     """Turn the model's probability map into a 0/255 uint8 mask at the original (height, width)."""
-    mask = mask_image(probability_image(probabilities, width, height))
-    return np.asarray(mask, dtype=np.uint8) * np.uint8(255)
+    return np.asarray(mask_image(probability_image(probabilities, width, height)))

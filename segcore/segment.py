@@ -37,13 +37,13 @@ def main(argv: list[str] | None = None) -> int:
             result = predictor.segment(read_for_model(opened, predictor.input_size))
         with Image.open(path) as opened:
             image = upright_rgb(opened)
-        mask = result.mask.convert("L")
+        mask = result.mask
         mask_path, overlay_path = (
             args.out / f"{path.stem}_{kind}.png" for kind in ("mask", "overlay")
         )
         mask.save(mask_path)
         Image.fromarray(overlay(image, np.asarray(mask))).save(overlay_path)
-        lesion = np.asarray(result.mask)
+        lesion = np.asarray(result.mask) > 0
         probabilities = np.asarray(result.probability_map, dtype=np.float32) / 255
         print(
             json.dumps(

@@ -1,4 +1,4 @@
-"""Lesion measurements, read from the 1-bit mask in strips, against whole-array references."""
+"""Lesion measurements, read from the mask in strips, against whole-array references."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ def reference_perimeter(mask: np.ndarray) -> float:
 
 def blobs(width: int, height: int, seed: int) -> Image.Image:
     rng = np.random.default_rng(seed)
-    image = Image.new("1", (width, height))
+    image = Image.new("L", (width, height))
     draw = ImageDraw.Draw(image)
     for _ in range(4):
         x0, y0 = rng.integers(-20, width), rng.integers(-20, height)
-        draw.ellipse([x0, y0, x0 + rng.integers(5, width), y0 + rng.integers(5, height)], fill=1)
+        draw.ellipse([x0, y0, x0 + rng.integers(5, width), y0 + rng.integers(5, height)], fill=255)
     return image
 
 
@@ -50,14 +50,14 @@ def test_strips_give_the_whole_array_figures(width, height, seed, strip_rows) ->
 
 
 def test_a_disc_is_round_and_symmetric() -> None:
-    image = Image.new("1", (400, 400))
-    ImageDraw.Draw(image).ellipse([50, 50, 349, 349], fill=1)
+    image = Image.new("L", (400, 400))
+    ImageDraw.Draw(image).ellipse([50, 50, 349, 349], fill=255)
     result = measure(image)
     assert result["border_irregularity"] == pytest.approx(1.0, abs=0.15)
     assert result["asymmetry"] < 0.02
 
 
 def test_an_empty_mask_has_no_lesion() -> None:
-    result = measure(Image.new("1", (50, 40)))
+    result = measure(Image.new("L", (50, 40)))
     assert not result["lesion_found"] and result["bounding_box"] is None
     assert result["area_px"] == 0 and result["perimeter_px"] == 0.0

@@ -13,17 +13,17 @@ ASYMMETRY_MAX_SIDE = 256
 
 
 def _strips(mask: Image.Image, rows: int) -> Iterator[np.ndarray]:
-    """The mask as boolean arrays of `rows` rows each: a full-size copy is never made."""
+    """The 0/255 mask as arrays of `rows` rows each: a full-size copy is never made."""
     width, height = mask.size
     for top in range(0, height, rows):
-        yield np.asarray(mask.crop((0, top, width, min(top + rows, height))), dtype=bool)
+        yield np.asarray(mask.crop((0, top, width, min(top + rows, height))))
 
 
 def _perimeter(mask: Image.Image, rows: int) -> float:
     """Boundary length in pixels: 4-neighbour transitions (the border counts as background),
     corrected for the grid (x pi/4)."""
     transitions = 0
-    above = np.zeros(mask.size[0], dtype=bool)
+    above = np.zeros(mask.size[0], dtype=np.uint8)
     for strip in _strips(mask, rows):
         transitions += np.count_nonzero(strip[:, 1:] != strip[:, :-1])
         transitions += np.count_nonzero(strip[:, 0]) + np.count_nonzero(strip[:, -1])
@@ -38,7 +38,7 @@ def _subsampled(mask: Image.Image, rows: int) -> np.ndarray:
     """mask[::step, ::step] with at most ASYMMETRY_MAX_SIDE px a side (asymmetry is scale-free)."""
     step = max(1, -(-max(mask.size) // ASYMMETRY_MAX_SIDE))
     rows = step * -(-rows // step)  # strips start on a sampled row
-    return np.concatenate([strip[::step, ::step] for strip in _strips(mask, rows)])
+    return np.concatenate([strip[::step, ::step] for strip in _strips(mask, rows)]) > 0
 
 
 def _asymmetry(mask: np.ndarray) -> float:
@@ -71,13 +71,13 @@ def measure(
     mask: Image.Image, pixel_spacing_mm: float | None = None, strip_rows: int = STRIP_ROWS
 ) -> dict:
     """Area, bounding box, equivalent diameter, perimeter, asymmetry and border irregularity of
-    a 1-bit mask (mode "1") at the image's size, read in strips of `strip_rows` rows.
+    a 0/255 mask (mode "L") at the image's size, read in strips of `strip_rows` rows.
 
     Border irregularity is the compactness perimeter^2 / (4 pi area): 1 for a disc, larger for
     ragged borders. With a pixel spacing, lengths and areas are also given in mm.
     """
-    if mask.mode != "1":
-        raise ValueError(f"expected a mode '1' mask, got {mask.mode}")
+    if mask.mode != "L":
+        raise ValueError(f"expected a 0/255 mode 'L' mask, got mode {mask.mode}")
     width, height = mask.size
     area = width * height - mask.histogram()[0]
     result: dict = {

@@ -19,10 +19,15 @@ from segcore.processing import THRESHOLD
 
 
 def png_bytes(image: Image.Image) -> bytes:
-    """Encode an image as PNG, in memory (a mode "1" mask becomes a 1-bit greyscale PNG)."""
+    """Encode an image as PNG, in memory."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def mask_png_bytes(mask: Image.Image) -> bytes:
+    """A 0/255 mask as a 1-bit greyscale PNG: an eighth of the bytes to compress and send."""
+    return png_bytes(mask.convert("1", dither=Image.Dither.NONE))
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ def segment_upload(
         segmented = state.predictor.segment(image, keep_probability_map=include_probability)
         del image
         inferred = time.perf_counter()
-        mask_png = png_bytes(segmented.mask)
+        mask_png = mask_png_bytes(segmented.mask)
         result = {
             "model": state.info,
             "image": {"width": segmented.width, "height": segmented.height},

@@ -25,13 +25,17 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(Path("/tmp/model-cache"), description="S3 download cache")
     model_name: str = "unet-isic2018"
     runtime: str = "litert"
+    # One guarded interpreter using every core beat a pool of one-thread interpreters at 1, 2
+    # and 8 clients on 2 cores (benchmarks/concurrency.json), so that is the default.
     interpreters: int = Field(
-        default_factory=lambda: os.cpu_count() or 1,
-        ge=1,
-        le=64,
-        description="most inferences at once (one interpreter each, made on first need)",
+        1, ge=1, le=64, description="most inferences at once (one interpreter each, on need)"
     )
-    num_threads: int = Field(1, ge=1, le=16, description="threads of each interpreter")
+    num_threads: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 16),
+        ge=1,
+        le=16,
+        description="threads of each interpreter (default: the cores)",
+    )
     # 6 MB synchronous Lambda payload, counted after base64 (x4/3) and multipart overhead.
     max_upload_bytes: int = Field(4_300_000, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1, description="decompression-bomb guard")
