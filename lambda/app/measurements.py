@@ -3,42 +3,55 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
-STRIP_ROWS = 1024
+STRIP_ROWS = 256
 ASYMMETRY_MAX_SIDE = 256
 
 
-def _strips(mask: Image.Image, rows: int) -> Iterator[np.ndarray]:
-    """The 0/255 mask as arrays of `rows` rows each: a full-size copy is never made."""
+def _lesion_pixels(mask: Image.Image) -> int:
+    """Non-zero pixels of a mode "L" image (counted by Pillow, no array copy)."""
     width, height = mask.size
-    for top in range(0, height, rows):
-        yield np.asarray(mask.crop((0, top, width, min(top + rows, height))))
+    return width * height - mask.histogram()[0]
 
 
 def _perimeter(mask: Image.Image, rows: int) -> float:
     """Boundary length in pixels: 4-neighbour transitions (the border counts as background),
-    corrected for the grid (x pi/4)."""
-    transitions = 0
-    above = np.zeros(mask.size[0], dtype=np.uint8)
-    for strip in _strips(mask, rows):
-        transitions += np.count_nonzero(strip[:, 1:] != strip[:, :-1])
-        transitions += np.count_nonzero(strip[:, 0]) + np.count_nonzero(strip[:, -1])
-        transitions += np.count_nonzero(strip[0] != above)
-        transitions += np.count_nonzero(strip[1:] != strip[:-1])
-        above = strip[-1]
-    transitions += np.count_nonzero(above)
+    corrected for the grid (x pi/4). Counted by Pillow in strips of `rows` rows."""
+    width, height = mask.size
+    transitions = sum(
+        _lesion_pixels(mask.crop(box))
+        for box in ((0, 0, 1, height), (width - 1, 0, width, height))  # left and right edges
+    ) + sum(
+        _lesion_pixels(mask.crop(box))
+        for box in ((0, 0, width, 1), (0, height - 1, width, height))  # top and bottom edges
+    )
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        if width > 1:  # between columns x and x + 1, rows top..bottom
+            transitions += _lesion_pixels(
+                ImageChops.difference(
+                    mask.crop((1, top, width, bottom)), mask.crop((0, top, width - 1, bottom))
+                )
+            )
+        end = min(bottom + 1, height)  # between rows y and y + 1, for top <= y < end - 1
+        if end - top > 1:
+            transitions += _lesion_pixels(
+                ImageChops.difference(
+                    mask.crop((0, top + 1, width, end)), mask.crop((0, top, width, end - 1))
+                )
+            )
     return transitions * math.pi / 4
 
 
-def _subsampled(mask: Image.Image, rows: int) -> np.ndarray:
-    """mask[::step, ::step] with at most ASYMMETRY_MAX_SIDE px a side (asymmetry is scale-free)."""
+def _subsampled(mask: Image.Image) -> np.ndarray:
+    """The mask at most ASYMMETRY_MAX_SIDE px a side, as booleans (asymmetry is scale-free)."""
     step = max(1, -(-max(mask.size) // ASYMMETRY_MAX_SIDE))
-    rows = step * -(-rows // step)  # strips start on a sampled row
-    return np.concatenate([strip[::step, ::step] for strip in _strips(mask, rows)]) > 0
+    width, height = mask.size
+    small = mask.resize((-(-width // step), -(-height // step)), Image.Resampling.NEAREST)
+    return np.asarray(small) > 0
 
 
 def _asymmetry(mask: np.ndarray) -> float:
@@ -79,7 +92,7 @@ def measure(
     if mask.mode != "L":
         raise ValueError(f"expected a 0/255 mode 'L' mask, got mode {mask.mode}")
     width, height = mask.size
-    area = width * height - mask.histogram()[0]
+    area = _lesion_pixels(mask)
     result: dict = {
         "lesion_found": area > 0,
         "area_px": area,
@@ -101,7 +114,7 @@ def measure(
     result["bounding_box"] = {"x": left, "y": top, "width": right - left, "height": bottom - top}
     perimeter = _perimeter(mask, strip_rows)
     result["perimeter_px"] = float(perimeter)
-    result["asymmetry"] = _asymmetry(_subsampled(mask, strip_rows))
+    result["asymmetry"] = _asymmetry(_subsampled(mask))
     result["border_irregularity"] = float(perimeter**2 / (4 * math.pi * area))
     if pixel_spacing_mm:
         result["area_mm2"] = area * pixel_spacing_mm**2
