@@ -11,31 +11,18 @@ older checkout) in the same run, size by size, and prints the ratio. Goal: p50 <
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import time
 from pathlib import Path
 
 import httpx
 import numpy as np
-from PIL import Image
 
+from benchmarks.images import noisy_jpeg
 from benchmarks.load import server
-from scripts.stack import ROOT
 
 SIZES = [(256, 192), (1024, 768), (2048, 1536), (4000, 3000)]
 GOAL_12MP_P50_MS = 120.0
-
-
-def jpeg(width: int, height: int) -> bytes:
-    image = Image.open(ROOT / "tests/fixtures/samples/ISIC_0000012.jpg").convert("RGB")
-    pixels = np.asarray(image.resize((width, height), Image.Resampling.BICUBIC), dtype=np.int16)
-    noise = np.random.default_rng(0).normal(0, 6, pixels.shape).astype(np.int16)
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8)).save(
-        buffer, "JPEG", quality=90
-    )
-    return buffer.getvalue()
 
 
 def p50_ms(client: httpx.Client, url: str, data: bytes, runs: int) -> float:
@@ -53,7 +40,7 @@ def measure(urls: dict[str, str], runs: int) -> list[dict]:
     rows = []
     with httpx.Client(timeout=60) as client:
         for width, height in SIZES:
-            data = jpeg(width, height)
+            data = noisy_jpeg(width, height)
             row = {"size": f"{width}x{height}", "bytes": len(data)}
             for label, url in urls.items():
                 row[f"{label}_p50_ms"] = round(p50_ms(client, url, data, runs), 1)

@@ -11,32 +11,16 @@ committed model, in-process (TestClient). Goal: every fresh-process peak below 4
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import tempfile
 from pathlib import Path
 
+from benchmarks.images import noisy_jpeg
 from benchmarks.process import ROOT, peak_rss_mb, run_worker
 
 GOAL_PEAK_MB = 400.0
 CRAFTED = ROOT / "tests" / "fixtures" / "crafted"
 WORST = ["grey_6400x6250.png", "grey16_6400x6250.png", "rgb_6400x6250.png", "header_6000x6666.jpg"]
-
-
-def phone_jpeg(path: Path) -> Path:
-    """A 4000x3000 JPEG of a real lesion with sensor-like noise (about 2.6 MB)."""
-    import numpy as np
-    from PIL import Image
-
-    image = Image.open(ROOT / "tests/fixtures/samples/ISIC_0000012.jpg").convert("RGB")
-    pixels = np.asarray(image.resize((4000, 3000), Image.Resampling.BICUBIC), dtype=np.int16)
-    noise = np.random.default_rng(0).normal(0, 6, pixels.shape).astype(np.int16)
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8)).save(
-        buffer, "JPEG", quality=90
-    )
-    path.write_bytes(buffer.getvalue())
-    return path
 
 
 def current_rss_mb() -> float:
@@ -102,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(args.files, args.rounds)))
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        files = [CRAFTED / name for name in WORST] + [phone_jpeg(Path(tmp) / "phone_12mp.jpg")]
+        phone = Path(tmp) / "phone_12mp.jpg"
+        phone.write_bytes(noisy_jpeg(4000, 3000))
+        files = [*(CRAFTED / name for name in WORST), phone]
         result = measure(args.rounds, files)
     print(f"{'upload':<24} {'status':>6} {'ready MB':>9} {'peak MB':>8}  (fresh process each)")
     for name, row in result["fresh"].items():
