@@ -52,10 +52,11 @@ class Settings(BaseSettings):
         "larger images wait for each other",
     )
     mmap_threshold_bytes: int = Field(
-        32 * 2**20,
+        14 * 2**20,
         ge=0,
-        description="buffers above this (a 40 MP raster, not a 12 MP mask) are returned to the "
-        "OS when freed, so a warm process stays flat (glibc); 0 keeps the C library's default",
+        description="buffers above this (Pillow's ~16 MB blocks of a 40 MP raster, not a 12 MP "
+        "mask) go back to the OS when freed, so a warm process stays flat (glibc); 0 keeps the "
+        "C library's default",
     )
     body_timeout_s: float = Field(
         30.0, gt=0, description="a request body must arrive within this many seconds"
