@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from benchmarks.process import ROOT, peak_rss_mb, run_worker
+from benchmarks.process import ROOT, add_worker_arguments, peak_rss_mb, run_worker
 
 GOALS = {"p50_ms": 60.0, "import_and_load_s": 0.3, "peak_rss_mb": 150.0}
 
@@ -64,8 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "unet.tflite")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
+    add_worker_arguments(parser)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.runs, args.spawned)))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from scripts.stack import ROOT, api_command, wait_for
+from scripts.stack import ROOT, api_server
 
 FIXTURES = ROOT / "tests" / "fixtures"
 MODEL = ROOT / "models" / "unet.tflite"
@@ -64,25 +63,10 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def server(interpreters: str | None, threads: str | None) -> Iterator[tuple[str, int]]:
-    """uvicorn with the committed model on a free port; yields (url, pid)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command, env = api_command(port)
-    env = {**env, "MODEL_PATH": str(MODEL)}
-    env.update({k: v for k, v in (("INTERPRETERS", interpreters), ("NUM_THREADS", threads)) if v})
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/health", process)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    """uvicorn with the committed model and these pool settings; yields (url, pid)."""
+    settings = {"INTERPRETERS": interpreters, "NUM_THREADS": threads}
+    with api_server(MODEL, **{k: v for k, v in settings.items() if v}) as served:
+        yield served
 
 
 def post(client: httpx.Client, url: str, data: bytes) -> httpx.Response:

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.images import noisy_jpeg
-from benchmarks.process import ROOT, peak_rss_mb, run_worker
+from benchmarks.process import ROOT, add_worker_arguments, peak_rss_mb, run_worker
 
 GOAL_PEAK_MB = 400.0
 CRAFTED = ROOT / "tests" / "fixtures" / "crafted"
@@ -34,9 +34,9 @@ def worker(files: list[str], rounds: int) -> dict:
     """Post each file `rounds` times to the app in this process; RSS after every request."""
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
+    from app.main import app  # as served: default settings, the committed model
 
-    client = TestClient(create_app(), raise_server_exceptions=False)
+    client = TestClient(app, raise_server_exceptions=False)
     client.get("/health")
     start = current_rss_mb()
     requests = []
@@ -79,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("files", nargs="*", help="(worker) files to post")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
+    add_worker_arguments(parser)
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(args.files, args.rounds)))

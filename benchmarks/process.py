@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -28,6 +29,12 @@ def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) 
         check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The hidden --worker / --spawned arguments that `run_worker` passes."""
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
 
 
 def peak_rss_mb() -> float:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +69,38 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not come up within {timeout:.0f} s")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(command: list[str], env: dict[str, str], health_url: str) -> Iterator[int]:
+    """Run a server quietly until the block ends; yields its pid once `health_url` answers."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(health_url, process)
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def api_server(model: Path, **settings: str) -> Iterator[tuple[str, int]]:
+    """The API on a free port serving `model`, with extra settings (environment variables);
+    yields (base URL, pid)."""
+    port = free_port()
+    command, env = api_command(port)
+    url = f"http://127.0.0.1:{port}"
+    with running(command, {**env, **settings, "MODEL_PATH": str(model)}, f"{url}/health") as pid:
+        yield url, pid
 
 
 def start(api_port: int, ui_port: int, processes: list[subprocess.Popen]) -> None:

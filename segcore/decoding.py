@@ -28,8 +28,6 @@ UPRIGHT = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-# Bytes per pixel of the raster a full decode of each mode allocates (P and 1 are converted to
-# RGBA / L before reducing, so they count as those).
 SWAPS_SIDES = frozenset(
     {
         Image.Transpose.TRANSPOSE,
@@ -38,7 +36,10 @@ SWAPS_SIDES = frozenset(
         Image.Transpose.ROTATE_270,
     }
 )
-DECODED_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 4, "LA": 2, "PA": 2, "I;16": 2, "I;16B": 2}
+# Bytes per pixel of the raster a full decode allocates: Pillow keeps 1, L and P in one byte and
+# 16-bit greyscale in two, everything else (LA and PA included) in four; P counts as the RGB(A)
+# it is converted to before reducing.
+DECODED_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 4, "I;16": 2, "I;16B": 2, "I;16L": 2}
 
 
 @dataclass(frozen=True)

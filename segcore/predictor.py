@@ -11,6 +11,7 @@ bounded pool, created on first need: one caller at a time (a Lambda) only ever m
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import queue
@@ -90,8 +91,8 @@ class TFLitePredictor:
             {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
         )
         self.pool_size = pool_size
-        self._new_interpreter = lambda: self._allocated(
-            interpreter_class(**source, num_threads=num_threads)
+        self._make_interpreter = functools.partial(
+            interpreter_class, **source, num_threads=num_threads
         )
         first = self._new_interpreter()
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
@@ -108,8 +109,8 @@ class TFLitePredictor:
         self.input_dtype = np.dtype(self._input["dtype"]).name
         self.flavour = self._flavour(first)
 
-    @staticmethod
-    def _allocated(interpreter: Any) -> Any:
+    def _new_interpreter(self) -> Any:
+        interpreter = self._make_interpreter()
         interpreter.allocate_tensors()
         return interpreter
 

@@ -20,7 +20,7 @@ from scripts.apigw_events import EVENTS, event, multipart
 @pytest.fixture(scope="module")
 def handler():
     """The same Mangum set-up as app.handler, over the fixture model."""
-    return SafeMangum(create_app(Settings(model_path=TINY_TFLITE)), lifespan="off")
+    return SafeMangum(create_app(Settings(model_path=TINY_TFLITE)))
 
 
 def test_the_entry_point_is_mangum_over_the_app() -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE
 from scripts.apigw_events import event, multipart
+from scripts.stack import free_port
 
 ROOT = Path(__file__).parent.parent
 ARCH = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
@@ -27,12 +28,6 @@ RIE = next(
     ),
     None,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from typing import Any
 
 from mangum import Mangum
 from mangum.protocols import HTTPCycle
-from mangum.types import LambdaContext
+from mangum.types import ASGI, LambdaContext
 
 from app.main import app
 
@@ -38,7 +38,11 @@ def bad_event(reason: str) -> dict[str, Any]:
 
 
 class SafeMangum(Mangum):
-    """Mangum (lifespan off) that answers a malformed event with a 400."""
+    """Mangum with lifespan off (the model loads at init) that answers a malformed event with a
+    400."""
+
+    def __init__(self, app: ASGI) -> None:
+        super().__init__(app, lifespan="off")
 
     def __call__(self, event: Any, context: LambdaContext) -> dict[str, Any]:
         if not isinstance(event, dict):
@@ -53,4 +57,4 @@ class SafeMangum(Mangum):
         return handler(HTTPCycle(scope, body)(self.app))
 
 
-handler = SafeMangum(app, lifespan="off")
+handler = SafeMangum(app)

@@ -18,8 +18,8 @@ from segcore.decoding import Decoded, decode_for_model, decoded_bytes, draft_for
 # MPO is what phones write: a JPEG whose first frame is the picture (the rest are previews).
 SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG"})
 MIN_SIDE = 16
-# Bytes per output pixel held while the mask is made: the 8-bit probability map and the mask
-# (Pillow keeps a 1-bit image in a byte a pixel); measuring it works in strips.
+# Bytes per output pixel held while the mask is made: the 8-bit probability map and the 0/255
+# mask, then the mask and its 1-bit copy for the PNG; measuring it works in strips.
 MASK_BYTES_PER_PIXEL = 2
 
 

@@ -21,13 +21,9 @@ def _perimeter(mask: Image.Image, rows: int) -> float:
     """Boundary length in pixels: 4-neighbour transitions (the border counts as background),
     corrected for the grid (x pi/4). Counted by Pillow in strips of `rows` rows."""
     width, height = mask.size
-    transitions = sum(
-        _lesion_pixels(mask.crop(box))
-        for box in ((0, 0, 1, height), (width - 1, 0, width, height))  # left and right edges
-    ) + sum(
-        _lesion_pixels(mask.crop(box))
-        for box in ((0, 0, width, 1), (0, height - 1, width, height))  # top and bottom edges
-    )
+    edges = [(0, 0, 1, height), (width - 1, 0, width, height)]  # left, right
+    edges += [(0, 0, width, 1), (0, height - 1, width, height)]  # top, bottom
+    transitions = sum(_lesion_pixels(mask.crop(edge)) for edge in edges)
     for top in range(0, height, rows):
         bottom = min(top + rows, height)
         if width > 1:  # between columns x and x + 1, rows top..bottom
@@ -107,8 +103,8 @@ def measure(
         "equivalent_diameter_mm": None,
         "perimeter_mm": None,
     }
-    box = mask.getbbox()
-    if area == 0 or box is None:
+    box = mask.getbbox()  # None exactly when there is no lesion pixel
+    if box is None:
         return result
     left, top, right, bottom = box
     result["bounding_box"] = {"x": left, "y": top, "width": right - left, "height": bottom - top}

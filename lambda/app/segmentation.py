@@ -70,7 +70,7 @@ def segment_upload(
             "probability_png_base64": base64.b64encode(
                 png_bytes(segmented.probability_map)
             ).decode()
-            if segmented.probability_map
+            if segmented.probability_map is not None
             else None,
             "measurements": measure(segmented.mask, pixel_spacing_mm),
             "confidence": confidence(segmented.probabilities, segmented.probabilities > THRESHOLD),
