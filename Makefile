@@ -12,7 +12,7 @@ DATA ?= ../shared/data
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
 
-$(VENV)/.installed: requirements/serve.txt requirements/train.txt requirements/dev.txt requirements/constraints.txt
+$(VENV)/.installed: requirements/serve.txt requirements/lambda-runtime.txt requirements/train.txt requirements/dev.txt requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
