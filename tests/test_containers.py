@@ -1,35 +1,242 @@
-"""The images and the compose stack for real, when a Docker engine is available here."""
+"""The container path for real, as the README runs it: `docker compose up --build` (a segmentation
+through the UI container's API URL), the compose profile `s3` (model from a local S3), the API
+image under its Lambda Runtime Interface Emulator, `sam build` and `sam local start-api`.
+
+Where no Docker engine runs, the setup installs docker.io and debootstrap, starts a dockerd and
+stops it afterwards; where no registry is reachable, it builds the stand-in base images
+(scripts/offline_bases.py). Traffic goes only to 127.0.0.1 and to the compose project's own
+network. Every answer's mask must equal the one the same image gets in-process.
+"""
 
 from __future__ import annotations
 
-import shutil
+import base64
+import json
+import os
+import signal
 import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
+from scripts import docker_engine, offline_bases
+from scripts.apigw_events import event, multipart
+from scripts.stack import free_port
+
+pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "tests" / "fixtures" / "samples" / "ISIC_0000012.jpg"
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+HOST_CA = Path(os.environ.get("PIP_CERT", "/nonexistent"))
+API_IMAGE = "lesion-api:latest"
 
 
-def engine_available() -> bool:
-    if not shutil.which("docker"):
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
-    except subprocess.TimeoutExpired:
-        return False
-
-
-@pytest.mark.skipif(not engine_available(), reason="no running Docker engine on this machine")
-def test_images_compose_stack_and_lambda_emulator() -> None:
-    result = subprocess.run(
-        [str(ROOT / "scripts" / "containers.sh")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3000,
+def run(*command: str, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)
+    assert done.returncode == 0, (
+        f"{' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    assert "UI -> http://api:8000:" in result.stdout
-    assert "api-s3: ok model from s3://models/unet.tflite" in result.stdout
-    assert "RIE: statusCode 200 image/png" in result.stdout
+    return done
+
+
+def wait_for(url: str, timeout: float = 120, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10):
+                return
+        except OSError:
+            if process is not None and process.poll() is not None:
+                output = process.stdout.read()[-3000:] if process.stdout else ""
+                raise AssertionError(f"{process.args} exited: {output}") from None
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def segment_png(url: str) -> bytes:
+    """POST the sample as multipart with Accept: image/png; return the mask PNG."""
+    ctype, body = multipart(SAMPLE.read_bytes(), SAMPLE.name)
+    headers = {"content-type": ctype, "accept": "image/png"}
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=120) as reply:
+        assert reply.headers["content-type"] == "image/png"
+        return reply.read()
+
+
+def segment_json(url: str) -> dict:
+    ctype, body = multipart(SAMPLE.read_bytes(), SAMPLE.name)
+    request = urllib.request.Request(url, data=body, headers={"content-type": ctype}, method="POST")
+    with urllib.request.urlopen(request, timeout=120) as reply:
+        return json.loads(reply.read())
+
+
+@pytest.fixture(scope="module")
+def expected_png() -> bytes:
+    """The mask the committed model gives the sample in-process (the API's own code)."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    with TestClient(create_app(Settings(model_path=ROOT / "models" / "unet.tflite"))) as client:
+        reply = client.post(
+            "/v1/segment",
+            files={"file": (SAMPLE.name, SAMPLE.read_bytes(), "image/jpeg")},
+            headers={"accept": "image/png"},
+        )
+    assert reply.status_code == 200
+    return reply.content
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[None]:
+    try:
+        with docker_engine.docker_engine():
+            docker_engine.install_compose_plugin()
+            yield
+    except docker_engine.EngineUnavailable as error:
+        pytest.skip(str(error))
+
+
+@pytest.fixture(scope="module")
+def compose_project(engine: None) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """`docker compose` for a project of this test's own, images built as the README builds
+    them (`--build`), on stand-in bases where no registry is reachable; torn down afterwards."""
+    offline_bases.build_bases("http://deb.debian.org/debian")
+    if HOST_CA.is_file():  # this machine's pip goes through a TLS-inspecting proxy
+        offline_bases.use_pip_ca(HOST_CA)
+    env = {
+        **os.environ,
+        "API_PORT": str(free_port()),
+        "UI_PORT": str(free_port()),
+        "API_S3_PORT": str(free_port()),
+        "MODEL_SHA256": json.loads((ROOT / "models" / "parity.json").read_text())["deployed"][
+            "sha256"
+        ],
+    }
+    compose = ["docker", "compose", "-p", f"lesion-test-{os.getpid()}"]
+    run(*compose, "--profile", "s3", "build", cwd=ROOT, env=env)
+    try:
+        yield compose, env
+    finally:
+        subprocess.run(
+            [*compose, "--profile", "s3", "down", "--volumes", "--timeout", "5"],
+            cwd=ROOT, env=env, capture_output=True, timeout=120,
+        )  # fmt: skip
+
+
+def test_compose_up_segments_through_the_ui_container(compose_project, expected_png) -> None:
+    compose, env = compose_project
+    run(*compose, "up", "-d", "--wait", "--wait-timeout", "180", cwd=ROOT, env=env)
+    api = f"http://127.0.0.1:{env['API_PORT']}"
+    assert segment_png(f"{api}/v1/segment") == expected_png
+    through_ui = run(
+        *compose, "exec", "-T", "ui", "python3", "-c",
+        "import os, api_client; r = api_client.segment(os.environ['API_URL'], 'a.jpg', "
+        "open('samples/ISIC_0000012.jpg', 'rb').read(), 'image/jpeg', None); "
+        "print(r.mask.size, r.body['measurements']['area_fraction'])",
+        cwd=ROOT, env=env,
+    ).stdout  # fmt: skip
+    with Image.open(SAMPLE) as image:
+        assert through_ui.startswith(str(image.size)), through_ui
+    assert 0 < float(through_ui.split(")")[1]) < 1
+    wait_for(f"http://127.0.0.1:{env['UI_PORT']}/_stcore/health")
+
+
+def test_compose_s3_profile_loads_the_model_from_local_s3(compose_project) -> None:
+    compose, env = compose_project
+    run(
+        *compose,
+        "--profile",
+        "s3",
+        "up",
+        "-d",
+        "--wait",
+        "--wait-timeout",
+        "180",
+        cwd=ROOT,
+        env=env,
+    )
+    with urllib.request.urlopen(f"http://127.0.0.1:{env['API_S3_PORT']}/health", timeout=30) as r:
+        health = json.loads(r.read())
+    assert health["status"] == "ok"
+    assert health["model"]["source"] == "s3://models/unet.tflite"
+    assert health["model"]["sha256"] == env["MODEL_SHA256"]
+
+
+def test_api_image_answers_api_gateway_events_under_its_emulator(
+    compose_project, expected_png
+) -> None:
+    """The image's own entrypoint: outside Lambda it runs the Runtime Interface Emulator."""
+    port = free_port()
+    container = run(
+        "docker", "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:8080", API_IMAGE
+    ).stdout.strip()  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations"
+        ctype, body = multipart(SAMPLE.read_bytes(), SAMPLE.name)
+        payload = event(
+            "v2", "POST", "/v1/segment", body, {"content-type": ctype, "accept": "image/png"}
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                request = urllib.request.Request(
+                    url, data=json.dumps(payload).encode(), method="POST"
+                )
+                with urllib.request.urlopen(request, timeout=120) as reply:
+                    answer = json.loads(reply.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        assert answer["statusCode"] == 200 and answer["isBase64Encoded"] is True
+        assert base64.b64decode(answer["body"]) == expected_png
+        logs = run("docker", "logs", container).stdout + run("docker", "logs", container).stderr
+        assert "INIT REPORT" in logs or "Init Duration" in logs
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def sam_build(compose_project, tmp_path_factory) -> Path:
+    """`sam build` (docker-py's classic builder, as a stock Docker has it)."""
+    if not SAM.exists():
+        pytest.fail("aws-sam-cli not found: run `make setup`")
+    build_dir = tmp_path_factory.mktemp("sam-build")
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    run(str(SAM), "build", "--build-dir", str(build_dir), cwd=ROOT, env=env)
+    return build_dir / "template.yaml"
+
+
+def test_sam_local_start_api_segments_a_real_image(sam_build: Path, expected_png) -> None:
+    port = free_port()
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_ACCESS_KEY_ID": "local",
+           "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+    server = subprocess.Popen(
+        [str(SAM), "local", "start-api", "--template", str(sam_build), "--host", "127.0.0.1",
+         "--port", str(port), "--skip-pull-image"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        api = f"http://127.0.0.1:{port}"
+        wait_for(f"{api}/health", process=server)
+        assert segment_png(f"{api}/v1/segment") == expected_png
+        answer = segment_json(f"{api}/v1/segment")
+        with Image.open(SAMPLE) as image:
+            assert (answer["image"]["width"], answer["image"]["height"]) == image.size
+        assert 0 < answer["measurements"]["area_fraction"] < 1
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -1,6 +1,7 @@
 """template.yaml passes both SAM validators and is safe by default (no wildcard CORS, reserved
-concurrency, a pinned S3 model, access logs, an optional authorizer); the serving image installs no
-TensorFlow; compose runs the API image as a non-root user."""
+concurrency, throttling, a pinned S3 model, optional access logs and authorizer), its REST API
+passes binary uploads; the serving image installs no TensorFlow and builds without BuildKit;
+compose runs the API image as a non-root user."""
 
 from __future__ import annotations
 
@@ -62,6 +63,19 @@ def test_serving_image_has_no_tensorflow() -> None:
     assert "ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12" in dockerfile
     assert 'CMD ["app.handler.handler"]' in dockerfile
     assert "requirements/serve.txt" in dockerfile
+
+
+@pytest.mark.parametrize(
+    "dockerfile", ["lambda/Dockerfile", "ui/Dockerfile", "infra/local-s3/Dockerfile"]
+)
+def test_images_build_without_buildkit(dockerfile: str) -> None:
+    """`sam build` uses docker-py's classic builder: no RUN --mount (or other BuildKit syntax),
+    and the opt-in pip CA bundle stays in a build stage the final image never copies."""
+    text = (ROOT / dockerfile).read_text()
+    assert "--mount" not in text and "# syntax=" not in text
+    stages = text.split("\nFROM ")
+    assert len(stages) == 3, "a build stage and the final image"
+    assert "pip-ca" in stages[1] and "pip-ca" not in stages[2].split("\n", 1)[1]
 
 
 def test_serving_code_never_imports_tensorflow() -> None:
@@ -174,6 +188,11 @@ def resolve(value: Any, tpl: dict[str, Any], **overrides: str) -> Any:
                 return arg[0].join(ev(arg[1]))
             if fn == "Fn::Split":
                 return ev(arg[1]).split(arg[0])
+            if fn == "Fn::Sub" and isinstance(arg, list):
+                text, names = arg[0], ev(arg[1])
+                for name, val in names.items():
+                    text = text.replace("${" + name + "}", val)
+                return text
         return {k: v for k, v in ((k, ev(v)) for k, v in x.items()) if v is not _NO_VALUE}
 
     return ev(value)
@@ -197,23 +216,59 @@ def failed_rules(**overrides: str) -> list[str]:
 def api_body(**overrides: str) -> dict[str, Any]:
     """The OpenAPI body CloudFormation would import for these parameter values."""
     tpl = translated()
-    return resolve(tpl["Resources"]["HttpApi"]["Properties"]["Body"], tpl, **overrides)
+    return resolve(tpl["Resources"]["RestApi"]["Properties"]["Body"], tpl, **overrides)
 
 
-def default_route(body: dict[str, Any]) -> dict[str, Any]:
-    return body["paths"]["$default"]["x-amazon-apigateway-any-method"]
+def routes(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The two routes everything goes through: "/" and "/{proxy+}", any method."""
+    return [body["paths"][path]["x-amazon-apigateway-any-method"] for path in ("/", "/{proxy+}")]
+
+
+def function_env(**overrides: str) -> dict[str, str]:
+    tpl = translated()
+    function = resolve(tpl["Resources"]["SegmentationFunction"]["Properties"], tpl, **overrides)
+    return function["Environment"]["Variables"]
+
+
+def test_rest_api_passes_binary_uploads_and_masks() -> None:
+    """`sam local start-api` and API Gateway pass multipart uploads intact only to a REST API
+    with these binary media types, and send PNG masks back as binary."""
+    body = api_body()
+    assert {"multipart/form-data", "image/png"} <= set(
+        body["x-amazon-apigateway-binary-media-types"]
+    )
+    resources = translated()["Resources"]
+    stages = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert [s["Properties"]["StageName"] for s in stages] == ["prod"], "one stage, no extra 'Stage'"
+    assert "/prod/" in json.dumps(translated()["Outputs"]["ApiUrl"])
+
+
+def test_every_route_reaches_the_function_and_is_throttled() -> None:
+    for route in routes(api_body()):
+        integration = route["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy" and integration["httpMethod"] == "POST"
+    tpl = translated()
+    (stage,) = (r for r in tpl["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
+    (settings,) = resolve(stage["Properties"]["MethodSettings"], tpl, ThrottlingRateLimit="7")
+    assert settings["ResourcePath"] == "/*" and settings["HttpMethod"] == "*"
+    assert settings["ThrottlingRateLimit"] == "7"
 
 
 def test_cors_is_off_unless_origins_are_given() -> None:
+    """The function answers CORS itself (a REST proxy passes its headers through)."""
+    from app.settings import Settings
+
     parameter = template()["Parameters"]["CorsOrigins"]
     assert parameter.get("Default") == "", "no wildcard (or any) default origin"
-    assert "CorsConfiguration" not in template()["Resources"]["HttpApi"]["Properties"]
-    assert "x-amazon-apigateway-cors" not in api_body()
-    cors = api_body(CorsOrigins="https://ui.example,https://ui2.example")[
-        "x-amazon-apigateway-cors"
-    ]
-    assert cors["allowOrigins"] == ["https://ui.example", "https://ui2.example"]
-    assert "*" not in json.dumps(cors)
+    assert "Cors" not in template()["Resources"]["RestApi"]["Properties"]
+    assert function_env()["CORS_ORIGINS"] == "[]"
+    given = function_env(CorsOrigins="https://ui.example,https://ui2.example")["CORS_ORIGINS"]
+    os.environ["CORS_ORIGINS"] = given
+    try:
+        origins = Settings().cors_origins
+    finally:
+        del os.environ["CORS_ORIGINS"]
+    assert origins == ["https://ui.example", "https://ui2.example"]
 
 
 def test_reserved_concurrency_is_finite_by_default() -> None:
@@ -238,10 +293,11 @@ def test_an_s3_model_needs_its_key_and_sha256() -> None:
 
 
 def test_api_access_logs_are_json_lines_without_bodies() -> None:
-    resources = translated()["Resources"]
-    (stage,) = (r for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage")
-    assert stage["Properties"]["StageName"] == "$default"
-    settings = stage["Properties"]["AccessLogSettings"]
+    """Off by default (a REST API logs only once the account has API Gateway's CloudWatch role)."""
+    tpl = translated()
+    (stage,) = (r for r in tpl["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
+    assert "AccessLogSetting" not in resolve(stage["Properties"], tpl)
+    settings = resolve(stage["Properties"], tpl, AccessLogs="ON")["AccessLogSetting"]
     assert settings["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
     fields = json.loads(settings["Format"])
     assert set(fields) == {
@@ -249,14 +305,14 @@ def test_api_access_logs_are_json_lines_without_bodies() -> None:
         "ip",
         "requestTime",
         "httpMethod",
-        "routeKey",
+        "resourcePath",
         "status",
         "responseLength",
         "integrationLatency",
     }
     assert all(v.startswith("$context.") for v in fields.values())
     assert not re.search(r"body|header|authorizer", settings["Format"], re.IGNORECASE)
-    group = resources["ApiAccessLogGroup"]
+    group = tpl["Resources"]["ApiAccessLogGroup"]
     assert group["Type"] == "AWS::Logs::LogGroup"
     assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
@@ -264,36 +320,31 @@ def test_api_access_logs_are_json_lines_without_bodies() -> None:
 def test_authorizer_follows_auth_type() -> None:
     parameters = template()["Parameters"]
     assert parameters["AuthType"]["Default"] == "NONE"
-    assert parameters["AuthType"]["AllowedValues"] == ["NONE", "AWS_IAM", "JWT"]
+    assert parameters["AuthType"]["AllowedValues"] == ["NONE", "AWS_IAM", "COGNITO"]
 
     open_api = api_body()
-    assert "security" not in default_route(open_api) and "components" not in open_api
+    assert all("security" not in route for route in routes(open_api))
+    assert "components" not in open_api
 
     iam = api_body(AuthType="AWS_IAM")
-    assert default_route(iam)["security"] == [{"AWS_IAM": []}]
+    assert all(route["security"] == [{"AWS_IAM": []}] for route in routes(iam))
     scheme = iam["components"]["securitySchemes"]["AWS_IAM"]
     assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
 
-    jwt_params = {"AuthType": "JWT", "JwtIssuer": "https://issuer.example", "JwtAudience": "a,b"}
-    jwt = api_body(**jwt_params)
-    assert default_route(jwt)["security"] == [{"JwtAuthorizer": []}]
-    authorizer = jwt["components"]["securitySchemes"]["JwtAuthorizer"][
+    pool = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"
+    cognito = api_body(AuthType="COGNITO", CognitoUserPoolArn=pool)
+    assert all(route["security"] == [{"CognitoAuthorizer": []}] for route in routes(cognito))
+    authorizer = cognito["components"]["securitySchemes"]["CognitoAuthorizer"][
         "x-amazon-apigateway-authorizer"
     ]
-    assert authorizer["type"] == "jwt"
-    assert authorizer["jwtConfiguration"] == {
-        "issuer": "https://issuer.example",
-        "audience": ["a", "b"],
-    }
-    assert authorizer["identitySource"] == "$request.header.Authorization"
+    assert authorizer == {"type": "cognito_user_pools", "providerARNs": [pool]}
 
-    # Every mode keeps the Lambda integration that SAM adds to the $default route.
-    for body in (open_api, iam, jwt):
-        integration = default_route(body)["x-amazon-apigateway-integration"]
-        assert integration["type"] == "aws_proxy" and integration["payloadFormatVersion"] == "2.0"
+    # Every mode keeps the Lambda integration that SAM adds to both routes.
+    for body in (open_api, iam, cognito):
+        assert all(route["x-amazon-apigateway-integration"] for route in routes(body))
 
-    assert failed_rules(**jwt_params) == []
-    assert len(failed_rules(AuthType="JWT")) == 2, "JWT needs an issuer and an audience"
+    assert failed_rules(AuthType="COGNITO", CognitoUserPoolArn=pool) == []
+    assert len(failed_rules(AuthType="COGNITO")) == 1, "COGNITO needs a user pool"
 
 
 # --- docker-compose.yml --------------------------------------------------------------------------

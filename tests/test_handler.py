@@ -126,3 +126,13 @@ def test_null_maps_are_read_as_empty(handler, version: str) -> None:
     response = handler(ev, None)
     assert response["statusCode"] == 200
     assert json.loads(response["body"])["status"] == "ok"
+
+
+def test_docs_behind_a_rest_stage_link_under_the_stage(handler) -> None:
+    """REST API stage URLs start with /prod: the docs page must load /prod/openapi.json."""
+    response = handler(event("v1", "GET", "/docs"), None)
+    assert response["statusCode"] == 200
+    assert "'/prod/openapi.json'" in response["body"]
+    spec = handler(event("v1", "GET", "/openapi.json"), None)
+    assert json.loads(spec["body"])["servers"] == [{"url": "/prod"}]
+    assert handler(event("v2", "GET", "/docs"), None)["body"].count("'/openapi.json'") == 1

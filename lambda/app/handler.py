@@ -2,6 +2,8 @@
 
 A malformed event (not an object, no request context, null maps, a body that is not valid
 base64) gets a 400 response instead of an exception, which API Gateway would turn into a 502.
+Behind a REST API's stage URL (.../prod/docs), the stage is the app's root path, so the links
+it builds (/docs -> /prod/openapi.json) stay under the stage.
 """
 
 from __future__ import annotations
@@ -37,6 +39,18 @@ def bad_event(reason: str) -> dict[str, Any]:
     }
 
 
+def stage_prefix(event: dict[str, Any]) -> str:
+    """What the request URL has before the API's own path: "/prod" for a REST API's stage URL,
+    "" for an HTTP API's $default stage, a custom domain or `sam local`."""
+    full = (event.get("requestContext") or {}).get("path")
+    path = event.get("path")
+    if not (isinstance(full, str) and isinstance(path, str)):
+        return ""
+    if len(full) > len(path) and full.endswith(path):
+        return full[: len(full) - len(path)].rstrip("/")
+    return ""
+
+
 class SafeMangum(Mangum):
     """Mangum with lifespan off (the model loads at init) that answers a malformed event with a
     400."""
@@ -51,6 +65,8 @@ class SafeMangum(Mangum):
         try:
             handler = self.infer(event, context)
             scope, body = handler.scope, handler.body
+            if prefix := stage_prefix(event):
+                scope = {**scope, "root_path": prefix, "path": prefix + scope["path"]}
         except Exception as error:  # the event's shape, not the app: nothing has run yet
             log.warning("malformed event: %s: %s", type(error).__name__, error)
             return bad_event("not an API Gateway proxy event with a valid body")
