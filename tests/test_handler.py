@@ -4,6 +4,7 @@ base64 multipart JPEG upload."""
 from __future__ import annotations
 
 import base64
+import gc
 import io
 import json
 
@@ -30,6 +31,7 @@ def test_the_entry_point_is_mangum_over_the_app() -> None:
     assert isinstance(app.handler.handler, SafeMangum)
     assert app.handler.handler.app is app.main.app
     assert app.handler.handler.lifespan == "off"
+    assert gc.isenabled(), "INIT pauses the garbage collector, then turns it back on"
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
