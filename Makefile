@@ -66,13 +66,16 @@ parity: setup
 		--also-runtime tflite-runtime=$(TFLITE_VENV)/bin/python
 
 ## Deployed TFLite path vs float Keras vs the seed's stack; the Lambda handler; serving under load,
-## latency by image size, peak memory of the worst uploads (prints tables).
+## latency by image size, peak memory of the worst uploads; with a Docker engine, the image's
+## cold start through its Lambda emulator and its serving layer (prints tables).
 benchmark: setup
 	$(BIN)/python -m benchmarks.inference --json runs/benchmark.json
 	$(BIN)/python -m benchmarks.handler
 	$(BIN)/python -m benchmarks.load --designs --soak 2000
 	$(BIN)/python -m benchmarks.latency
 	$(BIN)/python -m benchmarks.memory
+	@if docker info >/dev/null 2>&1; then $(BIN)/python -m benchmarks.cold_start; \
+	else echo "no Docker engine: benchmarks.cold_start skipped"; fi
 
 ## The container tests alone: images, docker compose, the Lambda emulator, sam build, sam local
 ## (installs and starts a Docker engine where none runs; stand-in base images where none exist).

@@ -1,6 +1,6 @@
 """Benchmark the Lambda handler end to end: API Gateway v2 event with a 1024x768 JPEG upload.
 
-    python -m benchmarks.handler [--runs 50] [--model models/unet.tflite]
+    python -m benchmarks.handler [--runs 50] [--model models/unet.tflite] [--json PATH]
 
 Runs in a fresh process and prints: import + model load time, cold start (process start to the
 first segmentation answered), warm p50/p95 latency, and peak RSS. Goals: p50 <= 60 ms,
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "unet.tflite")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "handler.json")
     add_worker_arguments(parser)
     args = parser.parse_args(argv)
     if args.worker:
@@ -83,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     for key in ("p50_ms", "p95_ms", "import_and_load_s", "cold_start_s", "peak_rss_mb"):
         goal = f"<= {GOALS[key]}" if key in GOALS else "-"
         print(f"| {key} | {figures[key]:.3f} | {goal} |")
+    args.json.write_text(
+        json.dumps({"runs": args.runs, "goals": GOALS, **figures}, indent=1) + "\n"
+    )
     return 0
 
 
