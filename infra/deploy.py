@@ -1,8 +1,11 @@
-"""Deploy helpers (boto3): ECR repositories, the model in S3 with its sha256, sam parameters.
+"""Deploy helpers (boto3): ECR repositories, the model in S3 with its sha256, sam parameters, and
+the UI on ECS Fargate behind a load balancer (infra/ui-ecs.yaml), wired to the API both ways.
 
 python -m infra.deploy ecr-repos [--names lesion-api lesion-ui]
 python -m infra.deploy upload-model --bucket BUCKET [--key KEY] [--model models/unet.tflite]
 python -m infra.deploy sam-params --bucket BUCKET --key KEY [--cors-origin https://ui...]
+python -m infra.deploy ui [--api-stack lesion-segmentation] [--stack lesion-ui] [--image URI]
+        [--certificate-arn ARN --domain ui.example.org] [--parameter KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -11,14 +14,29 @@ import argparse
 import base64
 import hashlib
 import shlex
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REPOSITORIES = ("lesion-api", "lesion-ui")
 DEFAULT_KEY = "models/unet.tflite"
+UI_TEMPLATE = ROOT / "infra" / "ui-ecs.yaml"
+UI_REPOSITORY = "lesion-ui"
+DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnrecognizedClientException",
+}
+
+
+class DeployError(RuntimeError):
+    """A deployment step failed for a reason the user can act on."""
 
 
 def ensure_repositories(names: list[str], ecr=None) -> dict[str, str]:
@@ -68,6 +86,139 @@ def sam_parameters(bucket: str, key: str, cors_origin: str | None, s3=None) -> l
     return overrides
 
 
+def stack_outputs(name: str, cfn=None) -> dict[str, str]:
+    """A CloudFormation stack's outputs, {key: value}."""
+    cfn = cfn or boto3.client("cloudformation")
+    try:
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as error:
+        if "does not exist" in error.response["Error"]["Message"]:
+            raise DeployError(f"stack {name} not found in this account and region") from error
+        raise
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def deploy_stack(name: str, template: Path, parameters: dict[str, str], cfn=None) -> dict[str, str]:
+    """Create the stack or update it in place, wait until it is done; return its outputs."""
+    cfn = cfn or boto3.client("cloudformation")
+    request = {
+        "StackName": name,
+        "TemplateBody": template.read_text(),
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        "Capabilities": ["CAPABILITY_IAM"],
+    }
+    try:
+        stack_outputs(name, cfn)
+    except DeployError:
+        cfn.create_stack(**request, OnFailure="ROLLBACK")
+        waiter = "stack_create_complete"
+    else:
+        try:
+            cfn.update_stack(**request)
+        except ClientError as error:
+            if "No updates are to be performed" not in error.response["Error"]["Message"]:
+                raise
+            return stack_outputs(name, cfn)
+        waiter = "stack_update_complete"
+    cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 15, "MaxAttempts": 160})
+    return stack_outputs(name, cfn)
+
+
+def set_api_cors_origin(api_stack: str, origin: str, cfn=None) -> None:
+    """Make `origin` the API stack's only CORS origin; every other parameter keeps its value."""
+    cfn = cfn or boto3.client("cloudformation")
+    stack = cfn.describe_stacks(StackName=api_stack)["Stacks"][0]
+    previous = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    if "CorsOrigins" not in previous:
+        raise DeployError(f"stack {api_stack} has no CorsOrigins parameter: is it the API's?")
+    if previous["CorsOrigins"] == origin:
+        return
+    parameters = [
+        {"ParameterKey": key, "UsePreviousValue": True} for key in previous if key != "CorsOrigins"
+    ]
+    parameters.append({"ParameterKey": "CorsOrigins", "ParameterValue": origin})
+    cfn.update_stack(
+        StackName=api_stack,
+        UsePreviousTemplate=True,
+        Parameters=parameters,
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    cfn.get_waiter("stack_update_complete").wait(
+        StackName=api_stack, WaiterConfig={"Delay": 15, "MaxAttempts": 80}
+    )
+
+
+def ecr_credentials(ecr=None) -> tuple[str, str, str]:
+    """(user, password, registry URL) for `docker login` to this account's ECR."""
+    ecr = ecr or boto3.client("ecr")
+    data = ecr.get_authorization_token()["authorizationData"][0]
+    user, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
+    return user, password, data["proxyEndpoint"]
+
+
+def docker(*args: str, stdin: str | None = None) -> None:
+    try:
+        done = subprocess.run(["docker", *args], input=stdin, text=True, capture_output=True)
+    except FileNotFoundError as error:
+        raise DeployError("docker not found: building the UI image needs Docker") from error
+    if done.returncode != 0:
+        raise DeployError(f"docker {args[0]} failed: {done.stderr.strip()[-1000:]}")
+
+
+def push_ui_image(repository_uri: str, tag: str, ecr=None) -> str:
+    """Build ui/Dockerfile, push it to the repository; return the image URI."""
+    user, password, registry = ecr_credentials(ecr)
+    docker("login", "--username", user, "--password-stdin", registry, stdin=password)
+    image = f"{repository_uri}:{tag}"
+    docker("build", "-f", str(ROOT / "ui" / "Dockerfile"), "-t", image, str(ROOT))
+    docker("push", image)
+    return image
+
+
+def deploy_ui(
+    api_stack: str, stack: str, image: str | None, tag: str, parameters: dict[str, str]
+) -> str:
+    """The UI in front of the API stack's URL, and the API's CORS origin set to the UI's URL."""
+    api_url = stack_outputs(api_stack).get("ApiUrl")
+    if not api_url:
+        raise DeployError(f"stack {api_stack} has no ApiUrl output: is it the API's?")
+    if image is None:
+        repository = ensure_repositories([UI_REPOSITORY])[UI_REPOSITORY]
+        image = push_ui_image(repository, tag)
+    outputs = deploy_stack(
+        stack, UI_TEMPLATE, {"UiImageUri": image, "ApiUrl": api_url, **parameters}
+    )
+    set_api_cors_origin(api_stack, outputs["UiUrl"])
+    return outputs["UiUrl"]
+
+
+def key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def explain(error: Exception) -> str:
+    """What went wrong, in words a user can act on."""
+    if isinstance(error, NoCredentialsError):
+        return (
+            "no AWS credentials found: run `aws configure`, or set AWS_PROFILE or AWS_ACCESS_KEY_ID"
+        )
+    if isinstance(error, NoRegionError):
+        return "no AWS region set: export AWS_REGION (e.g. us-east-1)"
+    if isinstance(error, ClientError):
+        code = error.response["Error"]["Code"]
+        message = error.response["Error"].get("Message", "")
+        if (
+            code in DENIED
+            or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403
+        ):
+            return f"permission denied for {error.operation_name}: {message}"
+        return f"{error.operation_name} failed ({code}): {message}"
+    return str(error)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.deploy", description=__doc__.split("\n\n")[0]
@@ -82,10 +233,39 @@ def main(argv: list[str] | None = None) -> int:
     params = commands.add_parser("sam-params", help="print sam deploy parameter overrides")
     params.add_argument("--bucket", required=True)
     params.add_argument("--key", default=DEFAULT_KEY)
-    params.add_argument("--cors-origin", help="the UI's URL (App Runner UiUrl)")
+    params.add_argument("--cors-origin", help="the UI's URL (the UI stack's UiUrl)")
+    ui = commands.add_parser("ui", help="deploy the UI on ECS and point the API's CORS at it")
+    ui.add_argument("--api-stack", default="lesion-segmentation", help="the SAM stack")
+    ui.add_argument("--stack", default="lesion-ui")
+    ui.add_argument("--image", help="a UI image already in ECR (skips docker build and push)")
+    ui.add_argument("--tag", default=time.strftime("%Y%m%d-%H%M%S"), help="tag of the pushed image")
+    ui.add_argument("--certificate-arn", default="", help="ACM certificate: HTTPS on 443")
+    ui.add_argument("--domain", default="", help="the certificate's domain, pointed at the LB")
+    ui.add_argument(
+        "--parameter", type=key_value, action="append", default=[], metavar="KEY=VALUE",
+        help="any other infra/ui-ecs.yaml parameter (SignIn, Cpu, DesiredCount, ...)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    try:
+        return run_command(args)
+    except (DeployError, NoCredentialsError, NoRegionError, ClientError) as error:
+        print(f"error: {explain(error)}", file=sys.stderr)
+        return 2
 
-    if args.command == "ecr-repos":
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.command == "ui":
+        parameters = dict(args.parameter)
+        if args.certificate_arn:
+            parameters["CertificateArn"] = args.certificate_arn
+        if args.domain:
+            parameters["DomainName"] = args.domain
+        url = deploy_ui(args.api_stack, args.stack, args.image, args.tag, parameters)
+        print(f"UI: {url}  (the API {args.api_stack} now allows CORS from it only)")
+        print(
+            f"so that a later `sam deploy` keeps it, add CorsOrigins={url} to parameter_overrides"
+        )
+    elif args.command == "ecr-repos":
         for name, uri in ensure_repositories(args.names).items():
             print(f"{name}\t{uri}")
     elif args.command == "upload-model":

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from cfn_support import failed_rules as rules_failing
+from cfn_support import load_template, resolve
 
 ROOT = Path(__file__).parent.parent
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
@@ -103,30 +105,9 @@ def test_serving_code_never_imports_tensorflow() -> None:
 # --- template.yaml: what it says, and what SAM makes of it ---------------------------------------
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (!Ref, !If, ...) as their long form."""
-
-
-def _cfn_tag(loader: _CfnLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "Ref":
-        return {"Ref": value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
+    return load_template(ROOT / "template.yaml")
 
 
 @cache
@@ -157,60 +138,9 @@ def translated() -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
-_NO_VALUE = object()
-
-
-def resolve(value: Any, tpl: dict[str, Any], **overrides: str) -> Any:
-    """CloudFormation's view of `value` for these parameter values (Ref, Fn::If and the few
-    functions the template's conditions and rules use; other intrinsics are left as they are)."""
-    params = {name: str(p.get("Default", "")) for name, p in tpl["Parameters"].items()}
-    params.update(overrides)
-
-    def ev(x: Any) -> Any:
-        if isinstance(x, list):
-            return [v for v in map(ev, x) if v is not _NO_VALUE]
-        if not isinstance(x, dict):
-            return x
-        if len(x) == 1:
-            ((fn, arg),) = x.items()
-            if fn == "Ref" and arg == "AWS::NoValue":
-                return _NO_VALUE
-            if fn == "Ref" and arg in params:
-                listed = tpl["Parameters"][arg]["Type"] == "CommaDelimitedList"
-                return params[arg].split(",") if listed else params[arg]
-            if fn == "Fn::If":
-                return ev(arg[1] if ev(tpl["Conditions"][arg[0]]) else arg[2])
-            if fn == "Fn::Equals":
-                return str(ev(arg[0])) == str(ev(arg[1]))
-            if fn == "Fn::Not":
-                return not ev(arg[0])
-            if fn == "Fn::Join":
-                return arg[0].join(ev(arg[1]))
-            if fn == "Fn::Split":
-                return ev(arg[1]).split(arg[0])
-            if fn == "Fn::Sub" and isinstance(arg, list):
-                text, names = arg[0], ev(arg[1])
-                for name, val in names.items():
-                    text = text.replace("${" + name + "}", val)
-                return text
-        return {k: v for k, v in ((k, ev(v)) for k, v in x.items()) if v is not _NO_VALUE}
-
-    return ev(value)
-
-
 def failed_rules(**overrides: str) -> list[str]:
     """The AssertDescriptions CloudFormation would refuse a deployment with."""
-    tpl = template()
-    failed = []
-    for rule in tpl.get("Rules", {}).values():
-        if "RuleCondition" in rule and not resolve(rule["RuleCondition"], tpl, **overrides):
-            continue
-        failed += [
-            a["AssertDescription"]
-            for a in rule["Assertions"]
-            if not resolve(a["Assert"], tpl, **overrides)
-        ]
-    return failed
+    return rules_failing(template(), **overrides)
 
 
 def api_body(**overrides: str) -> dict[str, Any]:
