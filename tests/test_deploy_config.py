@@ -122,7 +122,9 @@ def translated() -> dict[str, Any]:
         "class Policies:\n"
         "    def load(self): return {}\n"
         "t = yaml_parse(open('template.yaml').read())\n"
-        "t['Resources']['SegmentationFunction']['Properties']['ImageUri'] = 'example/image:1'\n"
+        "for r in t['Resources'].values():\n"
+        "    if r['Type'] == 'AWS::Serverless::Function':\n"
+        "        r['Properties']['ImageUri'] = 'example/image:1'\n"
         "json.dump(transform(t, {}, Policies()), sys.stdout)\n"
     )
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
@@ -302,3 +304,54 @@ def test_compose_runs_the_api_image_as_non_root() -> None:
     for name in ("api", "api-s3"):
         assert services[name]["read_only"] is True
         assert "/tmp" in services[name]["tmpfs"], f"{name}: /tmp must stay writable"
+
+
+# --- the batch function ----------------------------------------------------------------------
+
+
+def test_batch_reads_incoming_writes_results_and_nothing_else() -> None:
+    tpl = translated()
+    resources = tpl["Resources"]
+    role = resolve(resources["BatchFunctionRole"]["Properties"], tpl)
+    s3_statements = [
+        s
+        for policy in role["Policies"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if any(
+            str(a).startswith("s3:")
+            for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        )
+    ]
+    assert [(s["Action"], s["Resource"]) for s in s3_statements] == [
+        ("s3:GetObject", {"Fn::Sub": "${BatchBucket.Arn}/incoming/*"}),
+        ("s3:PutObject", {"Fn::Sub": "${BatchBucket.Arn}/results/*"}),
+    ]
+    function = resolve(resources["BatchFunction"]["Properties"], tpl, BatchConcurrency="7")
+    assert function["ImageConfig"]["Command"] == ["app.batch.handler"]
+    assert function["ReservedConcurrentExecutions"] == "7"
+    limit = resolve(resources["BatchFunction"]["Properties"], tpl, BatchMaxObjectMB="80")
+    assert limit["Environment"]["Variables"]["BATCH_MAX_OBJECT_BYTES"] == "80000000"
+
+
+def test_batch_is_fed_by_a_queue_that_ends_in_a_dead_letter_queue() -> None:
+    tpl = translated()
+    resources = tpl["Resources"]
+    (mapping,) = (r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping")
+    mapping = resolve(mapping["Properties"], tpl, BatchSize="25")
+    assert mapping["BatchSize"] == "25"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["BatchQueue", "Arn"]}
+    queue = resources["BatchQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["BatchDeadLetterQueue", "Arn"]
+    }
+    assert int(queue["VisibilityTimeout"]) >= 6 * int(
+        template()["Parameters"]["BatchTimeout"]["MaxValue"]
+    )
+    bucket = resources["BatchBucket"]["Properties"]
+    (notification,) = bucket["NotificationConfiguration"]["QueueConfigurations"]
+    assert notification["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "incoming/"}]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {
+        "Ref": "BatchRetentionDays"
+    }

@@ -241,6 +241,7 @@ def test_missing_credentials_are_a_clear_error(monkeypatch, tmp_path, capsys) ->
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     assert deploy.main(["ui", "--image", IMAGE]) == 2
     err = capsys.readouterr().err
     assert "no AWS credentials found" in err and "Traceback" not in err

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         30.0, gt=0, description="a request body must arrive within this many seconds"
     )
     cors_origins: list[str] = Field(default_factory=list)
+    # Batch (app.batch): images read from S3, no 6 MB payload; the decoder's bounds still hold.
+    batch_max_object_bytes: int = Field(
+        50_000_000, ge=1, description="larger objects under incoming/ get an error result"
+    )
 
     @field_validator("model_uri", "model_sha256", mode="before")
     @classmethod

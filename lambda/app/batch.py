@@ -1,0 +1,150 @@
+"""The batch entry point: `app.batch.handler`, for images dropped in S3 under incoming/.
+
+S3 tells an SQS queue about every object created under incoming/; the function reads the queue a
+batch of messages at a time (or takes S3 events directly) and writes, for incoming/NAME,
+results/NAME.mask.png and results/NAME.json (the API's measurements, confidence, model and
+timings, with the source object's ETag), or results/NAME.error.json with the reason when the
+object is not an image it can segment. An error result is an answer, not a failure, so it is
+never retried. Only an unexpected error (S3 unreachable, say) fails that message: SQS delivers it
+again and, after its receive limit, moves it to the dead-letter queue. Running a key again writes
+the same mask and measurements again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from app.allocator import fix_mmap_threshold
+from app.imaging import UploadError
+from app.memory_budget import MemoryBudget
+from app.model import ModelState, load_model
+from app.segmentation import segment_upload
+from app.settings import Settings, get_settings
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+log = logging.getLogger(__name__)
+INCOMING = "incoming/"
+RESULTS = "results/"
+
+
+@dataclass(frozen=True)
+class S3Object:
+    """One object an event names."""
+
+    bucket: str
+    key: str
+    size: int | None
+    etag: str | None
+
+
+def result_key(key: str, suffix: str) -> str:
+    """results/NAME<suffix> for incoming/NAME."""
+    return RESULTS + key.removeprefix(INCOMING) + suffix
+
+
+def s3_objects(s3_event: dict[str, Any]) -> Iterator[S3Object]:
+    """The objects of an S3 notification (keys come URL-encoded, spaces as '+')."""
+    for record in s3_event.get("Records", []):
+        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        s3 = record["s3"]
+        yield S3Object(
+            bucket=s3["bucket"]["name"],
+            key=urllib.parse.unquote_plus(s3["object"]["key"]),
+            size=s3["object"].get("size"),
+            etag=s3["object"].get("eTag"),
+        )
+
+
+class Batch:
+    """The model, settings and S3 client of this container, and what one object takes."""
+
+    def __init__(self, settings: Settings, state: ModelState, s3: Any) -> None:
+        self.settings = settings.model_copy(
+            update={"max_upload_bytes": settings.batch_max_object_bytes}
+        )
+        self.state = state
+        self.budget = MemoryBudget(settings.memory_budget_bytes)
+        self.s3 = s3
+
+    def put_json(self, bucket: str, key: str, document: dict[str, Any]) -> None:
+        body = json.dumps(document, indent=1, default=lambda o: o.model_dump()).encode()
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+    def error(self, obj: S3Object, status: int, reason: str) -> str:
+        log.warning("s3://%s/%s: %s", obj.bucket, obj.key, reason)
+        source = {"bucket": obj.bucket, "key": obj.key, "etag": obj.etag}
+        document = {"source": source, "status": status, "error": reason}
+        self.put_json(obj.bucket, result_key(obj.key, ".error.json"), document)
+        return "error"
+
+    def process(self, obj: S3Object) -> str:
+        """Segment one object into its results; 'ok', 'error' (an error result) or 'skipped'."""
+        if not obj.key.startswith(INCOMING) or obj.key.endswith("/"):
+            log.info("s3://%s/%s is not an image under %s: skipped", obj.bucket, obj.key, INCOMING)
+            return "skipped"
+        if self.state.predictor is None:
+            raise RuntimeError(f"the model is not loaded: {self.state.error}")
+        limit = self.settings.max_upload_bytes
+        if obj.size is not None and obj.size > limit:
+            return self.error(obj, 413, f"object is {obj.size} bytes; the limit is {limit}")
+        got = self.s3.get_object(Bucket=obj.bucket, Key=obj.key)
+        data = got["Body"].read()
+        obj = S3Object(obj.bucket, obj.key, len(data), got.get("ETag", obj.etag))
+        try:
+            segmented = segment_upload(data, self.state, self.settings, self.budget, False, None)
+        except UploadError as error:
+            return self.error(obj, error.status_code, error.detail)
+        result = {
+            key: value
+            for key, value in segmented.result.items()
+            if key not in ("mask_png_base64", "probability_png_base64")
+        }
+        mask_key = result_key(obj.key, ".mask.png")
+        self.s3.put_object(
+            Bucket=obj.bucket, Key=mask_key, Body=segmented.mask_png, ContentType="image/png"
+        )
+        source = {"bucket": obj.bucket, "key": obj.key, "etag": obj.etag, "bytes": obj.size}
+        document = {"source": source, "mask_key": mask_key, **result}
+        self.put_json(obj.bucket, result_key(obj.key, ".json"), document)
+        return "ok"
+
+    def handle(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An SQS batch (answered with the messages that failed) or a direct S3 event."""
+        records = event.get("Records", [])
+        if records and records[0].get("eventSource") == "aws:sqs":
+            failures = []
+            for message in records:
+                try:
+                    for obj in s3_objects(json.loads(message["body"])):
+                        self.process(obj)
+                except Exception:
+                    log.exception("message %s failed; SQS will retry it", message["messageId"])
+                    failures.append({"itemIdentifier": message["messageId"]})
+            return {"batchItemFailures": failures}
+        outcomes = [self.process(obj) for obj in s3_objects(event)]
+        return {"processed": len(outcomes), "errors": outcomes.count("error")}
+
+
+def create_batch(settings: Settings | None = None, s3: Any = None) -> Batch:
+    """Load the model (once per container) and make the S3 client."""
+    settings = settings or get_settings()
+    if settings.mmap_threshold_bytes:
+        fix_mmap_threshold(settings.mmap_threshold_bytes)
+    if s3 is None:
+        import boto3
+
+        s3 = boto3.client("s3")
+    return Batch(settings, load_model(settings), s3)
+
+
+_batch = create_batch()
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    return _batch.handle(event)

@@ -1,0 +1,161 @@
+"""The batch function (app.batch) on S3 put events (the shape `sam local generate-event s3 put`
+writes, alone or in SQS batches) against moto S3: good images, corrupt, huge and unsupported
+objects, re-runs, keys outside incoming/, and failures that SQS must retry."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+from moto import mock_aws
+from PIL import Image
+
+from api_support import SAMPLE_JPEG, TINY_TFLITE, encode, png_bomb, sample_image
+from app.batch import create_batch, result_key
+from app.main import create_app
+from app.settings import Settings
+from scripts.s3_events import s3_put, sqs_batch
+
+BUCKET = "lesion-batch"
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    for name, value in (
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ):
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+@pytest.fixture
+def batch(s3):
+    return create_batch(Settings(model_path=TINY_TFLITE), s3=s3)
+
+
+def put(s3, key: str, data: bytes) -> dict:
+    """Put an object and return the notification S3 would send for it."""
+    etag = s3.put_object(Bucket=BUCKET, Key=key, Body=data)["ETag"]
+    return s3_put(BUCKET, key, len(data), etag.strip('"'))
+
+
+def read(s3, key: str) -> bytes:
+    return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+
+
+def keys(s3) -> set[str]:
+    return {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+
+def test_an_image_gets_its_mask_and_the_apis_measurements(s3, batch) -> None:
+    data = SAMPLE_JPEG.read_bytes()
+    assert batch.handle(put(s3, "incoming/cohort/ISIC_0000012.jpg", data)) == {
+        "processed": 1,
+        "errors": 0,
+    }
+    result = json.loads(read(s3, "results/cohort/ISIC_0000012.jpg.json"))
+    mask = read(s3, "results/cohort/ISIC_0000012.jpg.mask.png")
+    with TestClient(create_app(Settings(model_path=TINY_TFLITE))) as client:
+        api = client.post("/v1/segment", files={"file": ("a.jpg", data, "image/jpeg")}).json()
+        api_mask = client.post(
+            "/v1/segment",
+            files={"file": ("a.jpg", data, "image/jpeg")},
+            headers={"accept": "image/png"},
+        ).content
+    assert mask == api_mask
+    for field in ("model", "image", "measurements", "confidence"):
+        assert result[field] == api[field], field
+    assert set(result["timings_ms"]) == set(api["timings_ms"])
+    assert result["source"]["key"] == "incoming/cohort/ISIC_0000012.jpg"
+    assert result["source"]["bytes"] == len(data) and result["source"]["etag"]
+    assert result["mask_key"] == "results/cohort/ISIC_0000012.jpg.mask.png"
+    assert "mask_png_base64" not in result
+    with Image.open(SAMPLE_JPEG) as image:
+        assert Image.open(io.BytesIO(mask)).size == image.size
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "reason"),
+    [
+        ("corrupt.jpg", SAMPLE_JPEG.read_bytes()[:2000], 422, ""),
+        ("notes.txt", b"not an image at all", 415, ""),
+        ("scan.gif", encode(sample_image(), "GIF"), 415, "JPEG or PNG"),
+        ("bomb.png", png_bomb(20_000, 20_000), 413, "pixels"),
+        ("empty.jpg", b"", 400, ""),
+    ],
+)
+def test_a_bad_object_gets_an_error_result_not_a_retry(s3, batch, name, data, status, reason):
+    event = put(s3, f"incoming/{name}", data)
+    assert batch.handle(event) == {"processed": 1, "errors": 1}
+    error = json.loads(read(s3, f"results/{name}.error.json"))
+    assert error["status"] == status and reason in error["error"]
+    assert error["source"]["key"] == f"incoming/{name}"
+    assert keys(s3) == {f"incoming/{name}", f"results/{name}.error.json"}, "no mask, no JSON"
+
+
+def test_an_object_over_the_size_limit_is_not_read(s3) -> None:
+    batch = create_batch(Settings(model_path=TINY_TFLITE, batch_max_object_bytes=10_000), s3=s3)
+    data = SAMPLE_JPEG.read_bytes()
+    assert len(data) > 10_000
+    batch.handle(put(s3, "incoming/big.jpg", data))
+    error = json.loads(read(s3, "results/big.jpg.error.json"))
+    assert error["status"] == 413 and "limit is 10000" in error["error"]
+
+
+def test_running_a_key_again_gives_the_same_results(s3, batch) -> None:
+    event = put(s3, "incoming/a.jpg", SAMPLE_JPEG.read_bytes())
+    batch.handle(event)
+    first = {k: read(s3, k) for k in keys(s3)}
+    batch.handle(event)
+    again = {k: read(s3, k) for k in keys(s3)}
+    assert first.keys() == again.keys()
+    assert first["results/a.jpg.mask.png"] == again["results/a.jpg.mask.png"]
+    one, two = (json.loads(d["results/a.jpg.json"]) for d in (first, again))
+    one.pop("timings_ms"), two.pop("timings_ms")
+    assert one == two
+
+
+def test_keys_outside_incoming_are_left_alone(s3, batch) -> None:
+    event = put(s3, "results/a.jpg.mask.png", SAMPLE_JPEG.read_bytes())
+    assert batch.handle(event) == {"processed": 1, "errors": 0}
+    assert keys(s3) == {"results/a.jpg.mask.png"}
+
+
+def test_keys_arrive_url_encoded(s3, batch) -> None:
+    key = "incoming/visit 2/lesion+1 (left).jpg"
+    batch.handle(put(s3, key, SAMPLE_JPEG.read_bytes()))
+    assert result_key(key, ".json") in keys(s3)
+
+
+def test_an_sqs_batch_reports_only_the_messages_to_retry(s3, batch) -> None:
+    good = put(s3, "incoming/good.jpg", SAMPLE_JPEG.read_bytes())
+    bad = put(s3, "incoming/bad.jpg", b"garbage")
+    vanished = s3_put(BUCKET, "incoming/deleted-before-processing.jpg", 100)
+    s3_test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET}
+    event = sqs_batch(good, bad, vanished, s3_test_event, "not json")
+    answer = batch.handle(event)
+    retried = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+    ids = [r["messageId"] for r in event["Records"]]
+    assert retried == {ids[2], ids[4]}, "S3 errors and unreadable messages are retried"
+    assert {
+        "results/good.jpg.json",
+        "results/good.jpg.mask.png",
+        "results/bad.jpg.error.json",
+    } <= keys(s3)
+
+
+def test_events_are_the_ones_sam_generates() -> None:
+    event = s3_put(BUCKET, "incoming/x y.jpg", 5)
+    (record,) = event["Records"]
+    assert record["eventSource"] == "aws:s3" and record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["object"]["key"] == "incoming/x+y.jpg"
+    (message,) = sqs_batch(event)["Records"]
+    assert message["eventSource"] == "aws:sqs" and json.loads(message["body"]) == event

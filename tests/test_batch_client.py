@@ -1,0 +1,154 @@
+"""`python -m infra.batch` end to end against moto S3, with the real batch function answering
+each new object as S3's notification would make it: upload, progress, results.csv and masks,
+resuming, an existing prefix, a timeout, and clear errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from api_support import TINY_TFLITE
+from app.batch import create_batch
+from app.settings import Settings
+from infra import batch as client
+from scripts.s3_events import s3_put
+
+ROOT = Path(__file__).parent.parent
+SAMPLES = sorted((ROOT / "ui" / "samples").glob("*.jpg"))
+BUCKET = "lesion-batch"
+
+
+class S3Notifications(threading.Thread):
+    """Stands in for S3 -> SQS -> Lambda: each new object under incoming/ goes, as the S3 event
+    it makes, to the real batch function."""
+
+    def __init__(self, s3) -> None:
+        super().__init__(daemon=True)
+        self.s3 = s3
+        self.batch = create_batch(Settings(model_path=TINY_TFLITE), s3=s3)
+        self.stopped = threading.Event()
+        self.seen: dict[str, str] = {}
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.05):
+            listing = self.s3.list_objects_v2(Bucket=BUCKET, Prefix="incoming/")
+            for obj in listing.get("Contents", []):
+                if self.seen.get(obj["Key"]) != obj["ETag"]:
+                    self.seen[obj["Key"]] = obj["ETag"]
+                    self.batch.handle(s3_put(BUCKET, obj["Key"], obj["Size"], obj["ETag"]))
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name, value in (
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ):
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        yield s3
+
+
+@pytest.fixture
+def function(aws):
+    notifications = S3Notifications(aws)
+    notifications.start()
+    yield notifications
+    notifications.stopped.set()
+    notifications.join()
+
+
+@pytest.fixture
+def cohort(tmp_path) -> Path:
+    folder = tmp_path / "cohort"
+    (folder / "visit 2").mkdir(parents=True)
+    for sample in SAMPLES[:2]:
+        (folder / sample.name).write_bytes(sample.read_bytes())
+    (folder / "visit 2" / "broken.jpg").write_bytes(SAMPLES[2].read_bytes()[:1500])
+    (folder / "notes.txt").write_text("not an image: not uploaded")
+    return folder
+
+
+def table(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "results.csv").open() as f:
+        return {row["id"]: row for row in csv.DictReader(f)}
+
+
+def batch(*args: str) -> int:
+    return client.main([*args, "--bucket", BUCKET, "--poll", "0.05", "--timeout", "60"])
+
+
+def test_a_folder_comes_back_as_a_table_and_masks(function, cohort, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    assert batch(str(cohort), "--out", str(out)) == 0
+    rows = table(out)
+    assert set(rows) == {SAMPLES[0].name, SAMPLES[1].name, "visit 2/broken.jpg"}
+    assert list(next(iter(rows.values()))) == list(client.CSV_FIELDS)
+    for sample in SAMPLES[:2]:
+        row = rows[sample.name]
+        assert row["status"] == "ok" and row["error"] == ""
+        result = json.loads((out / "json" / f"{sample.name}.json").read_text())
+        assert float(row["area"]) == result["measurements"]["area_fraction"]
+        assert float(row["confidence"]) == result["confidence"]["mean_certainty"]
+        assert (out / "masks" / f"{sample.name}.mask.png").read_bytes().startswith(b"\x89PNG")
+    broken = rows["visit 2/broken.jpg"]
+    assert broken["status"] == "error" and broken["error"] and not broken["area"]
+    keys = {o["Key"] for o in function.s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert "incoming/cohort/notes.txt" not in keys
+    assert "3 uploaded, 0 already" in capsys.readouterr().out
+
+    # Resuming: nothing is uploaded or downloaded again, the table is the same.
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*.json")}
+    assert batch(str(cohort), "--out", str(out)) == 0
+    assert "0 uploaded, 3 already" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.json")} == before
+    assert table(out) == rows
+
+
+def test_images_already_in_s3(function, tmp_path) -> None:
+    for sample in SAMPLES:
+        function.s3.put_object(
+            Bucket=BUCKET, Key=f"incoming/archive/{sample.name}", Body=sample.read_bytes()
+        )
+    out = tmp_path / "out"
+    assert batch("--from-prefix", "incoming/archive", "--out", str(out)) == 0
+    assert {r["status"] for r in table(out).values()} == {"ok"} and len(table(out)) == 3
+
+
+def test_results_that_do_not_come_are_pending(aws, cohort, tmp_path) -> None:
+    out = tmp_path / "out"
+    code = client.main(
+        [str(cohort), "--out", str(out), "--bucket", BUCKET, "--timeout", "0.2", "--poll", "0.05"]
+    )
+    assert code == 1
+    assert {r["status"] for r in table(out).values()} == {"pending"}
+
+
+def test_a_missing_bucket_or_stack_is_a_clear_error(aws, cohort, tmp_path, capsys) -> None:
+    out = str(tmp_path / "out")
+    assert client.main([str(cohort), "--out", out, "--bucket", "no-such-bucket"]) == 2
+    assert "bucket no-such-bucket does not exist" in capsys.readouterr().err
+    assert client.main([str(cohort), "--out", out, "--stack", "no-such-stack"]) == 2
+    assert "stack no-such-stack not found" in capsys.readouterr().err
+
+
+def test_missing_credentials_are_a_clear_error(monkeypatch, cohort, tmp_path, capsys) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    assert client.main([str(cohort), "--out", str(tmp_path / "out"), "--bucket", BUCKET]) == 2
+    err = capsys.readouterr().err
+    assert "no AWS credentials found" in err and "Traceback" not in err
