@@ -66,7 +66,8 @@ parity: setup
 		--also-runtime tflite-runtime=$(TFLITE_VENV)/bin/python
 
 ## Deployed TFLite path vs float Keras vs the seed's stack; the Lambda handler; serving under load,
-## latency by image size, peak memory of the worst uploads; with a Docker engine, the image's
+## latency by image size, peak memory of the worst uploads, batch throughput and the cost of
+## 10,000 images; with a Docker engine, the image's
 ## cold start through its Lambda emulator and its serving layer (prints tables).
 benchmark: setup
 	$(BIN)/python -m benchmarks.inference --json runs/benchmark.json
@@ -74,6 +75,7 @@ benchmark: setup
 	$(BIN)/python -m benchmarks.load --designs --soak 2000
 	$(BIN)/python -m benchmarks.latency
 	$(BIN)/python -m benchmarks.memory
+	PYTHONPATH=lambda:. $(BIN)/python -m benchmarks.batch --data $(DATA)
 	@if docker info >/dev/null 2>&1; then $(BIN)/python -m benchmarks.cold_start; \
 	else echo "no Docker engine: benchmarks.cold_start skipped"; fi
 

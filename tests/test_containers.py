@@ -1,6 +1,7 @@
 """The container path for real, as the README runs it: `docker compose up --build` (a segmentation
 through the UI container's API URL), the compose profile `s3` (model from a local S3), the API
-image under its Lambda Runtime Interface Emulator, `sam build` and `sam local start-api`.
+image under its Lambda Runtime Interface Emulator (the API handler, and the batch handler on the
+local S3), `sam build` and `sam local start-api`.
 
 Where no Docker engine runs, the setup installs docker.io and debootstrap, starts a dockerd and
 stops it afterwards; where no registry is reachable, it builds the stand-in base images
@@ -25,6 +26,7 @@ from PIL import Image
 
 from scripts import docker_engine, offline_bases
 from scripts.apigw_events import event, multipart
+from scripts.s3_events import s3_put, sqs_batch
 from scripts.stack import free_port
 
 pytestmark = pytest.mark.docker
@@ -212,6 +214,75 @@ def test_api_image_answers_api_gateway_events_under_its_emulator(
             "find / -xdev -name 'pip-ca.pem*' 2>/dev/null; ls /tmp/build 2>/dev/null; true",
         ).stdout  # fmt: skip
         assert leftovers.strip() == "", f"the build's CA bundle is in the image: {leftovers}"
+    finally:
+        subprocess.run(["docker", "rm", "-f", container], capture_output=True, timeout=60)
+
+
+LOCAL_AWS = {
+    "AWS_ENDPOINT_URL_S3": "http://s3:5000",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def on_project_network(compose: list[str], *args: str) -> list[str]:
+    """`docker run` args for a container on the compose project's network, using its local S3."""
+    aws = [arg for name, value in LOCAL_AWS.items() for arg in ("-e", f"{name}={value}")]
+    return ["docker", "run", "--network", f"{compose[3]}_default", *aws, *args]
+
+
+def test_batch_handler_under_the_emulator_with_local_s3(compose_project, expected_png) -> None:
+    """The image with the batch command (as its ImageConfig.Command sets it) answers an SQS
+    batch of S3 notifications: it reads incoming/ and writes results/ in the local S3."""
+    compose, env = compose_project
+    run(
+        *compose,
+        "--profile",
+        "s3",
+        "up",
+        "-d",
+        "--wait",
+        "--wait-timeout",
+        "180",
+        cwd=ROOT,
+        env=env,
+    )
+    python = ["-e", "PYTHONPATH=/var/runtime", "--entrypoint", "python3", API_IMAGE, "-c"]
+    run(*on_project_network(compose, "--rm", "-v", f"{SAMPLE}:/sample.jpg:ro", *python,
+        "import boto3; s3 = boto3.client('s3'); s3.create_bucket(Bucket='batch'); "
+        "s3.upload_file('/sample.jpg', 'batch', 'incoming/visit 1/sample.jpg')"))  # fmt: skip
+    port = free_port()
+    container = run(
+        *on_project_network(compose, "-d", "-p", f"127.0.0.1:{port}:8080", API_IMAGE),
+        "app.batch.handler",
+    ).stdout.strip()
+    try:
+        notification = s3_put("batch", "incoming/visit 1/sample.jpg", SAMPLE.stat().st_size)
+        payload = json.dumps(sqs_batch(notification)).encode()
+        url = f"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                request = urllib.request.Request(url, data=payload, method="POST")
+                with urllib.request.urlopen(request, timeout=120) as reply:
+                    answer = json.loads(reply.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        assert answer == {"batchItemFailures": []}
+        results = run(*on_project_network(compose, "--rm", *python,
+            "import base64, json, boto3; s3 = boto3.client('s3'); "
+            "get = lambda k: s3.get_object(Bucket='batch', Key=k)['Body'].read(); "
+            "print(json.dumps({'json': json.loads(get('results/visit 1/sample.jpg.json')), "
+            "'mask': base64.b64encode(get('results/visit 1/sample.jpg.mask.png')).decode()}))"),
+        ).stdout  # fmt: skip
+        found = json.loads(results.strip().splitlines()[-1])
+        assert base64.b64decode(found["mask"]) == expected_png
+        assert found["json"]["source"]["key"] == "incoming/visit 1/sample.jpg"
+        assert 0 < found["json"]["measurements"]["area_fraction"] < 1
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, timeout=60)
 
