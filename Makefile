@@ -11,12 +11,13 @@ DATA ?= ../shared/data
 .PHONY: setup up demo test lint train evaluate parity benchmark containers
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
-	@$(BIN)/python -m scripts.docker_engine --compose-plugin
+	@$(BIN)/python -m devtools.docker_engine --compose-plugin
 
-$(VENV)/.installed: requirements/serve.txt requirements/lambda-runtime.txt requirements/train.txt requirements/dev.txt requirements/constraints.txt
+$(VENV)/.installed: requirements/serve.txt requirements/lambda-runtime.txt requirements/train.txt requirements/dev.txt requirements/constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 $(TFLITE_VENV)/.installed: requirements/tflite-runtime.txt
@@ -31,7 +32,7 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 
 ## The local stack without Docker: API on 127.0.0.1:8000, UI on 127.0.0.1:8501 (Ctrl-C stops).
 up: setup
-	$(BIN)/python -m scripts.stack
+	$(BIN)/python -m devtools.stack
 
 ## Segment a real full-field sample image with the deployed model (mask + overlay in out/).
 demo: setup
@@ -75,7 +76,7 @@ benchmark: setup
 	$(BIN)/python -m benchmarks.load --designs --soak 2000
 	$(BIN)/python -m benchmarks.latency
 	$(BIN)/python -m benchmarks.memory
-	PYTHONPATH=lambda:. $(BIN)/python -m benchmarks.batch --data $(DATA)
+	$(BIN)/python -m benchmarks.batch --data $(DATA)
 	@if docker info >/dev/null 2>&1; then $(BIN)/python -m benchmarks.cold_start; \
 	else echo "no Docker engine: benchmarks.cold_start skipped"; fi
 

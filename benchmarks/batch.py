@@ -3,7 +3,7 @@
     python -m benchmarks.batch [--data ../shared/data] [--count 200] [--batch-size 10]
 
 Real ISIC 2018 images are put in an in-process S3 (moto) under incoming/, then one warm
-`app.batch` (the committed model, this machine's cores) answers them as SQS batches of
+`lesion_api.batch` (the committed model, this machine's cores) answers them as SQS batches of
 --batch-size S3 notifications, reading each object and writing its mask and JSON back. Two sets:
 --count training images (512x512 crops) and every near-native full-field image (about 1024x768).
 Printed and written to benchmarks/batch.json: images per second, and for 10,000 images the wall
@@ -23,10 +23,10 @@ import boto3
 from moto import mock_aws
 from PIL import Image
 
-from app.batch import create_batch
-from app.settings import Settings
 from benchmarks.process import ROOT
-from scripts.s3_events import s3_put, sqs_batch
+from devtools.events import s3_put, sqs_batch
+from lesion_api.batch import create_batch
+from lesion_api.settings import Settings
 
 BUCKET = "lesion-batch"
 INPUT = "ISIC2018_Task1-2_Training_Input"

@@ -7,7 +7,7 @@ For each variant, --runs fresh containers each answer one API Gateway event (a 1
 and then 10 more; the emulator reports INIT (imports + model load) and each invocation's
 duration. Variants: the image as built (bytecode compiled at build time) and the same image
 with no usable bytecode (PYTHONPYCACHEPREFIX points at an empty folder, so every start compiles).
-What each INIT measure buys, in fresh `python3 -c "import app.handler"` processes in the same
+What each INIT measure buys, in fresh `python3 -c "import lesion_api.handler"` processes in the same
 container set-up: as shipped, with the garbage collector left on during INIT (app/handler.py's
 gc.disable() made a no-op), and with numpy's BLAS thread pool (OPENBLAS_NUM_THREADS = cores).
 Also: where INIT goes (`python -X importtime`, self time summed by top-level package), which
@@ -31,9 +31,9 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.process import ROOT
-from scripts.apigw_events import event, multipart
-from scripts.offline_bases import LAMBDA_BASE
-from scripts.stack import free_port
+from devtools.events import event, multipart
+from devtools.offline_bases import LAMBDA_BASE
+from devtools.stack import free_port
 
 GOALS = {"init_ms": 300.0, "serving_layer_mb": 120.0, "warm_p50_ms": 60.0}
 LAMBDA_LIKE = ["--read-only", "--tmpfs", "/tmp", "--user", "65534:65534"]
@@ -43,7 +43,7 @@ VARIANTS = {
 }
 WARM_RUNS = 10
 TIMED_IMPORT = (
-    "import time, gc; t = time.perf_counter(); {patch}; import app.handler; "
+    "import time, gc; t = time.perf_counter(); {patch}; import lesion_api.handler; "
     "print((time.perf_counter() - t) * 1000)"
 )
 IMPORT_VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
@@ -108,7 +108,7 @@ def one_cold_start(image: str, env: dict[str, str], payload: bytes) -> dict[str,
 
 
 def import_ms(image: str, patch: str, env: dict[str, str]) -> float:
-    """One fresh process's `import app.handler` (imports + model load), in ms."""
+    """One fresh process's `import lesion_api.handler` (imports + model load), in ms."""
     flags = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
     code = TIMED_IMPORT.format(patch=patch)
     out = docker("run", "--rm", *LAMBDA_LIKE, *flags, "--entrypoint", "python3", image, "-c", code)
@@ -119,7 +119,7 @@ def import_breakdown(image: str) -> dict[str, float]:
     """INIT's imports in ms of self time, by top-level package (python -X importtime)."""
     done = subprocess.run(
         ["docker", "run", "--rm", *LAMBDA_LIKE, "--entrypoint", "python3", image,
-         "-X", "importtime", "-c", "import app.handler"],
+         "-X", "importtime", "-c", "import lesion_api.handler"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     totals: collections.Counter[str] = collections.Counter()
@@ -132,10 +132,10 @@ def import_breakdown(image: str) -> dict[str, float]:
 
 LAZY_PROBE = """
 import json, sys, urllib.request
-import app.handler
+import lesion_api.handler
 before = set(sys.modules)
 event = json.load(sys.stdin)
-assert app.handler.handler(event, None)["statusCode"] == 200
+assert lesion_api.handler.handler(event, None)["statusCode"] == 200
 print(json.dumps(sorted({m.split(".")[0] for m in set(sys.modules) - before})))
 """
 
@@ -194,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, (patch, env) in IMPORT_VARIANTS.items():
             imports[name].append(import_ms(args.image, patch, env))
     report["import_and_load_ms"] = {k: round(statistics.median(v), 1) for k, v in imports.items()}
-    print("import app.handler (imports + model load), median ms:", report["import_and_load_ms"])
+    print(
+        "import lesion_api.handler (imports + model load), median ms:", report["import_and_load_ms"]
+    )
     report["init_imports_self_ms"] = import_breakdown(args.image)
     report["first_request_imports"] = lazy_imports(args.image, payload)
     report.update(layer_sizes(args.image))

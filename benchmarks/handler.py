@@ -24,10 +24,10 @@ def worker(runs: int, spawned: float) -> dict:
     """Measure in this fresh process (`spawned`: the parent's clock when it spawned us)."""
     import io
 
-    from scripts.apigw_events import event, multipart
+    from devtools.events import event, multipart
 
     t0 = time.perf_counter()
-    from app.handler import handler
+    from lesion_api.handler import handler
 
     import_and_load = time.perf_counter() - t0
     import numpy as np
@@ -73,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     env = {
         **os.environ,
         "MODEL_PATH": str(args.model),
-        "PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}",
     }
     figures = run_worker("benchmarks.handler", ["--runs", str(args.runs)], env)
     print(

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from scripts.stack import ROOT, api_server
+from devtools.stack import ROOT, api_server
 
 FIXTURES = ROOT / "tests" / "fixtures"
 MODEL = ROOT / "models" / "unet.tflite"

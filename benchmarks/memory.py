@@ -34,7 +34,9 @@ def worker(files: list[str], rounds: int) -> dict:
     """Post each file `rounds` times to the app in this process; RSS after every request."""
     from fastapi.testclient import TestClient
 
-    from app.main import app  # as served: default settings, the committed model
+    from lesion_api.main import create_app
+
+    app = create_app()  # as served: default settings, the committed model
 
     client = TestClient(app, raise_server_exceptions=False)
     client.get("/health")

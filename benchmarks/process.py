@@ -11,8 +11,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# The serving package lives in lambda/ (as /var/task in the image).
-SERVING_PATH = {"PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}"}
 
 
 def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) -> dict:
@@ -23,7 +21,7 @@ def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) 
     result = subprocess.run(
         [sys.executable, "-m", module, "--worker", *args, "--spawned", repr(time.time())],
         cwd=ROOT,
-        env=env or {**os.environ, **SERVING_PATH},
+        env=env or dict(os.environ),
         capture_output=True,
         text=True,
         check=True,

@@ -53,7 +53,7 @@ def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) ->
             [
                 python,
                 "-m",
-                "segcore.probe",
+                "convert.probe",
                 str(model),
                 str(in_path),
                 str(out_path),

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from scripts import stack
-from scripts.stack import ROOT, free_port, running, ui_command
+from devtools import stack
+from devtools.stack import ROOT, free_port, running, ui_command
 
 TINY_TFLITE = ROOT / "tests" / "fixtures" / "models" / "unet_tiny_int8.tflite"
 __all__ = ["ROOT", "api_server", "free_port", "ui_server"]

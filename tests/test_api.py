@@ -19,8 +19,8 @@ from api_support import (
     png_bomb,
     sample_image,
 )
-from app.main import create_app
-from app.settings import Settings
+from lesion_api.main import create_app
+from lesion_api.settings import Settings
 
 
 @pytest.fixture(scope="module")

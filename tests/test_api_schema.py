@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api_support import TINY_TFLITE
-from app.main import create_app
-from app.settings import Settings
+from lesion_api.main import create_app
+from lesion_api.settings import Settings
 
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json", create_app(Settings(model_path=TINY_TFLITE))

@@ -1,6 +1,7 @@
-"""The batch function (app.batch) on S3 put events (the shape `sam local generate-event s3 put`
-writes, alone or in SQS batches) against moto S3: good images, corrupt, huge and unsupported
-objects, re-runs, keys outside incoming/, and failures that SQS must retry."""
+"""The batch function (lesion_api.batch) on S3 put events (the shape that
+`sam local generate-event s3 put` writes, alone or in SQS batches) against moto S3: good images,
+corrupt, huge and unsupported objects, re-runs, keys outside incoming/, and failures that SQS
+must retry."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from moto import mock_aws
 from PIL import Image
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE, encode, png_bomb, sample_image
-from app.batch import create_batch, result_key
-from app.main import create_app
-from app.settings import Settings
-from scripts.s3_events import s3_put, sqs_batch
+from devtools.events import s3_put, sqs_batch
+from lesion_api.batch import create_batch, result_key
+from lesion_api.main import create_app
+from lesion_api.settings import Settings
 
 BUCKET = "lesion-batch"
 

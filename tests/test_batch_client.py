@@ -14,10 +14,10 @@ import pytest
 from moto import mock_aws
 
 from api_support import TINY_TFLITE
-from app.batch import create_batch
-from app.settings import Settings
+from devtools.events import s3_put
 from infra import batch as client
-from scripts.s3_events import s3_put
+from lesion_api.batch import create_batch
+from lesion_api.settings import Settings
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = sorted((ROOT / "ui" / "samples").glob("*.jpg"))

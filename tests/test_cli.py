@@ -29,7 +29,7 @@ ROOT = Path(__file__).parent.parent
         "benchmarks.inference",
         "benchmarks.handler",
         "infra.deploy",
-        "scripts.stack",
+        "devtools.stack",
     ],
 )
 def test_help(module: str) -> None:

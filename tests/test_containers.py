@@ -5,7 +5,7 @@ local S3), `sam build` and `sam local start-api`.
 
 Where no Docker engine runs, the setup installs docker.io and debootstrap, starts a dockerd and
 stops it afterwards; where no registry is reachable, it builds the stand-in base images
-(scripts/offline_bases.py). Traffic goes only to 127.0.0.1 and to the compose project's own
+(devtools/offline_bases.py). Traffic goes only to 127.0.0.1 and to the compose project's own
 network. Every answer's mask must equal the one the same image gets in-process.
 """
 
@@ -24,10 +24,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from scripts import docker_engine, offline_bases
-from scripts.apigw_events import event, multipart
-from scripts.s3_events import s3_put, sqs_batch
-from scripts.stack import free_port
+from devtools import docker_engine, offline_bases
+from devtools.events import event, multipart, s3_put, sqs_batch
+from devtools.stack import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -89,8 +88,8 @@ def expected_png() -> bytes:
     """The mask the committed model gives the sample in-process (the API's own code)."""
     from fastapi.testclient import TestClient
 
-    from app.main import create_app
-    from app.settings import Settings
+    from lesion_api.main import create_app
+    from lesion_api.settings import Settings
 
     with TestClient(create_app(Settings(model_path=ROOT / "models" / "unet.tflite"))) as client:
         reply = client.post(
@@ -146,7 +145,8 @@ def test_compose_up_segments_through_the_ui_container(compose_project, expected_
     assert segment_png(f"{api}/v1/segment") == expected_png
     through_ui = run(
         *compose, "exec", "-T", "ui", "python3", "-c",
-        "import os, api_client; r = api_client.segment(os.environ['API_URL'], 'a.jpg', "
+        "import os; from lesion_ui import api_client; "
+        "r = api_client.segment(os.environ['API_URL'], 'a.jpg', "
         "open('samples/ISIC_0000012.jpg', 'rb').read(), 'image/jpeg', None); "
         "print(r.mask.size, r.body['measurements']['area_fraction'])",
         cwd=ROOT, env=env,
@@ -255,7 +255,7 @@ def test_batch_handler_under_the_emulator_with_local_s3(compose_project, expecte
     port = free_port()
     container = run(
         *on_project_network(compose, "-d", "-p", f"127.0.0.1:{port}:8080", API_IMAGE),
-        "app.batch.handler",
+        "lesion_api.batch.handler",
     ).stdout.strip()
     try:
         notification = s3_put("batch", "incoming/visit 1/sample.jpg", SAMPLE.stat().st_size)

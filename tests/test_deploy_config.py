@@ -63,7 +63,7 @@ def test_serving_image_has_no_tensorflow() -> None:
     assert "tensorflow" not in re.sub(r"#.*", "", serve)
     dockerfile = (ROOT / "lambda" / "Dockerfile").read_text()
     assert "ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12" in dockerfile
-    assert 'CMD ["app.handler.handler"]' in dockerfile
+    assert 'CMD ["lesion_api.handler.handler"]' in dockerfile
     assert "requirements/serve.txt" in dockerfile
 
 
@@ -82,14 +82,13 @@ def test_images_build_without_buildkit(dockerfile: str) -> None:
 
 def test_serving_code_never_imports_tensorflow() -> None:
     code = (
-        "import sys, app.handler; "
+        "import sys, lesion_api.handler; "
         "bad = [m for m in ('tensorflow', 'keras', 'train', 'convert') if m in sys.modules]; "
         "assert not bad, bad"
     )
     env = {
         **os.environ,
         "MODEL_PATH": str(ROOT / "tests/fixtures/models/unet_tiny_int8.tflite"),
-        "PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}",
     }
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -188,7 +187,7 @@ def test_every_route_reaches_the_function_and_is_throttled() -> None:
 
 def test_cors_is_off_unless_origins_are_given() -> None:
     """The function answers CORS itself (a REST proxy passes its headers through)."""
-    from app.settings import Settings
+    from lesion_api.settings import Settings
 
     parameter = template()["Parameters"]["CorsOrigins"]
     assert parameter.get("Default") == "", "no wildcard (or any) default origin"
@@ -327,7 +326,7 @@ def test_batch_reads_incoming_writes_results_and_nothing_else() -> None:
         ("s3:PutObject", {"Fn::Sub": "${BatchBucket.Arn}/results/*"}),
     ]
     function = resolve(resources["BatchFunction"]["Properties"], tpl, BatchConcurrency="7")
-    assert function["ImageConfig"]["Command"] == ["app.batch.handler"]
+    assert function["ImageConfig"]["Command"] == ["lesion_api.batch.handler"]
     assert function["ReservedConcurrentExecutions"] == "7"
     limit = resolve(resources["BatchFunction"]["Properties"], tpl, BatchMaxObjectMB="80")
     assert limit["Environment"]["Variables"]["BATCH_MAX_OBJECT_BYTES"] == "80000000"

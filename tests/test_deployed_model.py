@@ -82,7 +82,7 @@ def test_deployed_model_runs_in_tflite_runtime(parity: dict, tmp_path: Path) -> 
         [
             str(TFLITE_RUNTIME_PYTHON),
             "-m",
-            "segcore.probe",
+            "convert.probe",
             str(MODELS / "unet.tflite"),
             str(tmp_path / "in.npy"),
             str(tmp_path / "out.npy"),

@@ -9,28 +9,28 @@ import io
 import json
 
 import pytest
+from fastapi import FastAPI
 from PIL import Image
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE
-from app.handler import SafeMangum
-from app.main import create_app
-from app.settings import Settings
-from scripts.apigw_events import EVENTS, event, multipart
+from devtools.events import EVENTS, event, multipart
+from lesion_api.handler import SafeMangum
+from lesion_api.main import create_app
+from lesion_api.settings import Settings
 
 
 @pytest.fixture(scope="module")
 def handler():
-    """The same Mangum set-up as app.handler, over the fixture model."""
+    """The same Mangum set-up as lesion_api.handler, over the fixture model."""
     return SafeMangum(create_app(Settings(model_path=TINY_TFLITE)))
 
 
 def test_the_entry_point_is_mangum_over_the_app() -> None:
-    import app.handler
-    import app.main
+    import lesion_api.handler
 
-    assert isinstance(app.handler.handler, SafeMangum)
-    assert app.handler.handler.app is app.main.app
-    assert app.handler.handler.lifespan == "off"
+    assert isinstance(lesion_api.handler.handler, SafeMangum)
+    assert isinstance(lesion_api.handler.handler.app, FastAPI)
+    assert lesion_api.handler.handler.lifespan == "off"
     assert gc.isenabled(), "INIT pauses the garbage collector, then turns it back on"
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from app.measurements import measure
+from lesion_api.measurements import measure
 
 
 def reference_perimeter(mask: np.ndarray) -> float:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from moto import mock_aws
 
 from api_support import TINY_TFLITE
-from app.main import create_app
-from app.settings import Settings
+from lesion_api.main import create_app
+from lesion_api.settings import Settings
 
 BUCKET, KEY = "lesion-models", "unet/v1/unet.tflite"
 SHA256 = hashlib.sha256(TINY_TFLITE.read_bytes()).hexdigest()

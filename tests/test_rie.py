@@ -1,5 +1,5 @@
 """Black box: the real Lambda Runtime Interface Emulator (from the aws-sam-cli wheel) running
-awslambdaric with app.handler.handler, invoked over HTTP on 127.0.0.1."""
+awslambdaric with lesion_api.handler.handler, invoked over HTTP on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE
-from scripts.apigw_events import event, multipart
-from scripts.stack import free_port
+from devtools.events import event, multipart
+from devtools.stack import free_port
 
 ROOT = Path(__file__).parent.parent
 ARCH = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
@@ -40,7 +40,6 @@ def rie_url():
     env = {
         **os.environ,
         "MODEL_PATH": str(TINY_TFLITE),
-        "PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}",
     }
     process = subprocess.Popen(
         [
@@ -50,7 +49,7 @@ def rie_url():
             sys.executable,
             "-m",
             "awslambdaric",
-            "app.handler.handler",
+            "lesion_api.handler.handler",
         ],
         cwd=ROOT / "lambda",
         env=env,

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE, encode, sample_image
-from app.main import create_app
-from app.settings import Settings
+from lesion_api.main import create_app
+from lesion_api.settings import Settings
 from scripts.make_crafted_fixtures import CRAFTED, OUT
 
 FUZZ_CASES = 600
@@ -106,7 +106,7 @@ def test_fuzzed_uploads_never_get_a_5xx(client: TestClient) -> None:
 
 
 def test_an_unexpected_error_is_json_and_closes_the_connection(monkeypatch) -> None:
-    import app.routes.segment as route
+    import lesion_api.routes.segment as route
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

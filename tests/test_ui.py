@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from servers import ROOT, api_server, free_port
@@ -11,7 +9,6 @@ from servers import ROOT, api_server, free_port
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
 
-sys.path.insert(0, str(ROOT / "ui"))
 SAMPLE = ROOT / "ui" / "samples" / "ISIC_0000035.jpg"
 
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image, ImageOps
 
-import api_client
-import render
+from lesion_ui import api_client, render
 
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_API_URL = os.environ.get("API_URL", "http://127.0.0.1:8000")

@@ -4,7 +4,7 @@ AWS Lambda layout (tagged as `public.ecr.aws/lambda/python:3.12`, see infra/lamb
 A tag that already exists in the engine (a real base image) is never replaced. Afterwards
 `docker compose up --build`, `sam build` and `sam local start-api` work as the README says.
 
-    python -m scripts.offline_bases [--pip-ca /etc/ssl/certs/ca-certificates.crt]
+    python -m devtools.offline_bases [--pip-ca /etc/ssl/certs/ca-certificates.crt]
 
 --pip-ca copies a CA bundle to .docker-build/pip-ca.pem, which the Dockerfiles' build stages use
 for pip (behind a TLS-inspecting proxy) and never copy into an image.
@@ -133,7 +133,7 @@ def main() -> int:
     parser.add_argument("--pip-ca", type=Path, default=None, help="CA bundle for pip in builds")
     args = parser.parse_args()
     if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        print("error: no Docker engine running (python -m scripts.docker_engine)", file=sys.stderr)
+        print("error: no Docker engine running (python -m devtools.docker_engine)", file=sys.stderr)
         return 2
     if args.pip_ca:
         use_pip_ca(args.pip_ca)

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     model_sha256: str | None = Field(None, description="expected sha256 of the model file")
     model_cache_dir: Path = Field(Path("/tmp/model-cache"), description="S3 download cache")
     model_name: str = "unet-isic2018"
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     runtime: str = "litert"
     # One guarded interpreter using every core beat a pool of one-thread interpreters at 1, 2
     # and 8 clients on 2 cores (benchmarks/concurrency.json), so that is the default.
@@ -62,7 +63,7 @@ class Settings(BaseSettings):
         30.0, gt=0, description="a request body must arrive within this many seconds"
     )
     cors_origins: list[str] = Field(default_factory=list)
-    # Batch (app.batch): images read from S3, no 6 MB payload; the decoder's bounds still hold.
+    # Batch (lesion_api.batch): images from S3, no 6 MB payload; the decoder's bounds still hold.
     batch_max_object_bytes: int = Field(
         50_000_000, ge=1, description="larger objects under incoming/ get an error result"
     )

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from app.schemas import ErrorDetail, Segmentation
-from app.segmentation import segment_upload
+from lesion_api.schemas import ErrorDetail, Segmentation
+from lesion_api.segmentation import segment_upload
 
 log = logging.getLogger(__name__)
 router = APIRouter()

@@ -1,7 +1,7 @@
 """Run the local stack without Docker: the API (uvicorn, the Lambda's `app` code and the committed
 model) on 127.0.0.1:8000 and the Streamlit UI on 127.0.0.1:8501, until Ctrl-C.
 
-    python -m scripts.stack [--api-port 8000] [--ui-port 8501]
+    python -m devtools.stack [--api-port 8000] [--ui-port 8501]
 """
 
 from __future__ import annotations
@@ -22,19 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def api_command(port: int) -> tuple[list[str], dict[str, str]]:
-    """Command and environment of the API server (uvicorn, app.main:app) on 127.0.0.1:port."""
+    """Command and environment of the API server (uvicorn, the app factory) on 127.0.0.1:port."""
     command = [
         sys.executable,
         "-m",
         "uvicorn",
-        "app.main:app",
+        "--factory",
+        "lesion_api.main:create_app",
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--no-access-log",
     ]
-    return command, {**os.environ, "PYTHONPATH": f"{ROOT / 'lambda'}{os.pathsep}{ROOT}"}
+    return command, dict(os.environ)
 
 
 def ui_command(port: int, api_url: str) -> tuple[list[str], dict[str, str]]:
@@ -117,7 +118,7 @@ def start(api_port: int, ui_port: int, processes: list[subprocess.Popen]) -> Non
 
 def main() -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.stack", description=__doc__.split("\n\n")[0]
+        prog="python -m devtools.stack", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--ui-port", type=int, default=8501)

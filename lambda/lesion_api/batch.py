@@ -1,4 +1,4 @@
-"""The batch entry point: `app.batch.handler`, for images dropped in S3 under incoming/.
+"""The batch entry point: `lesion_api.batch.handler`, for images dropped in S3 under incoming/.
 
 S3 tells an SQS queue about every object created under incoming/; the function reads the queue a
 batch of messages at a time (or takes S3 events directly) and writes, for incoming/NAME,
@@ -19,14 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from app.allocator import fix_mmap_threshold
-from app.imaging import UploadError
-from app.memory_budget import MemoryBudget
-from app.model import ModelState, load_model
-from app.segmentation import segment_upload
-from app.settings import Settings, get_settings
+from lesion_api.allocator import fix_mmap_threshold
+from lesion_api.imaging import UploadError
+from lesion_api.logs import configure_logging
+from lesion_api.memory_budget import MemoryBudget
+from lesion_api.model import ModelState, load_model
+from lesion_api.segmentation import segment_upload
+from lesion_api.settings import Settings, get_settings
 
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
 log = logging.getLogger(__name__)
 INCOMING = "incoming/"
 RESULTS = "results/"
@@ -134,6 +134,7 @@ class Batch:
 def create_batch(settings: Settings | None = None, s3: Any = None) -> Batch:
     """Load the model (once per container) and make the S3 client."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
     if settings.mmap_threshold_bytes:
         fix_mmap_threshold(settings.mmap_threshold_bytes)
     if s3 is None:

@@ -2,8 +2,8 @@
 neither: install Debian's docker.io (and debootstrap) where missing, start a dockerd on its
 default bridge (`sam local` reaches its containers only there) and stop it again afterwards.
 
-    python -m scripts.docker_engine                   # install what is missing
-    python -m scripts.docker_engine --compose-plugin  # only `docker compose` (make setup)
+    python -m devtools.docker_engine                   # install what is missing
+    python -m devtools.docker_engine --compose-plugin  # only `docker compose` (make setup)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Run a .tflite model on saved inputs with a given runtime (for checks from another Python).
 
-    python -m segcore.probe MODEL.tflite INPUTS.npy OUTPUTS.npy --runtime tflite-runtime
+    python -m convert.probe MODEL.tflite INPUTS.npy OUTPUTS.npy --runtime tflite-runtime
 
 Exits 0, writes the probability maps and prints the runtime, its version and the median latency
 of its first input at 2 threads; or exits 1 printing why the model does not run.
@@ -19,7 +19,7 @@ from segcore.predictor import RUNTIMES, TFLitePredictor
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segcore.probe", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m convert.probe", description=__doc__)
     parser.add_argument("model", type=Path)
     parser.add_argument("inputs", type=Path, help=".npy of (N, S, S, 3) uint8 model inputs")
     parser.add_argument("outputs", type=Path, help=".npy to write (N, S, S) probabilities to")

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from urllib.parse import urlparse
 
-from app.settings import Settings
+from lesion_api.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from app.schemas import Health
+from lesion_api.schemas import Health
 
 router = APIRouter()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from app.model_store import ModelSourceError, load_model_bytes, sha256_of
-from app.schemas import ModelInfo, RuntimeInfo
-from app.settings import Settings
+from lesion_api.model_store import ModelSourceError, load_model_bytes, sha256_of
+from lesion_api.schemas import ModelInfo, RuntimeInfo
+from lesion_api.settings import Settings
 from segcore.predictor import TFLitePredictor
 
 log = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from app.imaging import open_upload
-from app.measurements import confidence, measure
-from app.memory_budget import MemoryBudget
-from app.model import ModelState
-from app.settings import Settings
+from lesion_api.imaging import open_upload
+from lesion_api.measurements import confidence, measure
+from lesion_api.memory_budget import MemoryBudget
+from lesion_api.model import ModelState
+from lesion_api.settings import Settings
 from segcore.processing import THRESHOLD
 
 

@@ -1,4 +1,5 @@
-"""The Lambda entry point: `app.handler.handler` (Mangum, lifespan off: the model loads at init).
+"""The Lambda entry point: `lesion_api.handler.handler` (Mangum, lifespan off: the model loads at
+init).
 
 A malformed event (not an object, no request context, null maps, a body that is not valid
 base64) gets a 400 response instead of an exception, which API Gateway would turn into a 502.
@@ -23,7 +24,7 @@ from mangum import Mangum  # noqa: E402
 from mangum.protocols import HTTPCycle  # noqa: E402
 from mangum.types import ASGI, LambdaContext  # noqa: E402
 
-from app.main import app  # noqa: E402
+from lesion_api.main import create_app  # noqa: E402
 
 gc.freeze()
 gc.enable()
@@ -83,4 +84,4 @@ class SafeMangum(Mangum):
         return handler(HTTPCycle(scope, body)(self.app))
 
 
-handler = SafeMangum(app)
+handler = SafeMangum(create_app())

@@ -1,16 +1,18 @@
-"""API Gateway events for the Lambda handler, built on the samples `sam local generate-event`
-wrote (tests/fixtures/events), carrying a real multipart upload. Used by the tests, the handler
-benchmark and the container tests.
+"""Lambda events built on the samples `sam local generate-event` wrote (event_samples/): API
+Gateway proxy events carrying a real multipart upload, for the API handler; S3 notifications,
+alone or in SQS batches, for the batch handler. Used by the tests and the benchmarks.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
+import urllib.parse
 import uuid
 from pathlib import Path
 
-EVENTS = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "events"
+EVENTS = Path(__file__).resolve().parent / "event_samples"
 
 
 def multipart(data: bytes, filename: str = "lesion.jpg") -> tuple[str, bytes]:
@@ -54,3 +56,29 @@ def event(
         ev["queryStringParameters"] = params or None
         ev["multiValueQueryStringParameters"] = {k: [v] for k, v in params.items()} or None
     return ev
+
+
+_S3_PUT = json.loads((EVENTS / "s3_put.json").read_text())
+_SQS = json.loads((EVENTS / "sqs_receive_message.json").read_text())
+
+
+def s3_put(bucket: str, key: str, size: int, etag: str = "") -> dict:
+    """The notification S3 sends for one object created (its key URL-encoded, as S3 does)."""
+    event = copy.deepcopy(_S3_PUT)
+    (record,) = event["Records"]
+    record["s3"]["bucket"]["name"] = bucket
+    record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+    record["s3"]["object"].update(key=urllib.parse.quote_plus(key, safe="/"), size=size, eTag=etag)
+    return event
+
+
+def sqs_batch(*bodies: dict | str) -> dict:
+    """An SQS batch whose messages carry these bodies (S3 notifications, or raw text)."""
+    (template,) = _SQS["Records"]
+    records = []
+    for body in bodies:
+        record = copy.deepcopy(template)
+        record["messageId"] = str(uuid.uuid4())
+        record["body"] = body if isinstance(body, str) else json.dumps(body)
+        records.append(record)
+    return {"Records": records}

@@ -1,21 +1,21 @@
-"""The FastAPI app: `app.main:app` (uvicorn) and the app behind the Lambda handler."""
+"""The FastAPI app factory: `uvicorn --factory lesion_api.main:create_app`, and the app behind
+the Lambda handler. Nothing happens at import: logging, the multipart limit and the model come
+from the settings passed to create_app."""
 
 from __future__ import annotations
-
-import logging
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.formparsers import MultiPartParser
 
-from app.allocator import fix_mmap_threshold
-from app.errors import RequestBodyGuard, install_error_handlers
-from app.memory_budget import MemoryBudget
-from app.model import load_model
-from app.routes import health, segment
-from app.settings import Settings, get_settings
+from lesion_api.allocator import fix_mmap_threshold
+from lesion_api.errors import RequestBodyGuard, install_error_handlers
+from lesion_api.logs import configure_logging
+from lesion_api.memory_budget import MemoryBudget
+from lesion_api.model import load_model
+from lesion_api.routes import health, segment
+from lesion_api.settings import Settings, get_settings
 
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
 MULTIPART_OVERHEAD = 64 * 1024
 
 DESCRIPTION = (
@@ -28,6 +28,7 @@ DESCRIPTION = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app and load its model (once per container)."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
     app = FastAPI(
         title="Skin-lesion segmentation API",
         version="1.0.0",
@@ -59,6 +60,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         timeout_s=settings.body_timeout_s,
     )
     return app
-
-
-app = create_app()

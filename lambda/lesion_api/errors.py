@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.imaging import UploadError
+from lesion_api.imaging import UploadError
 
 log = logging.getLogger(__name__)
 CLOSE = {"Connection": "close"}

@@ -1,1 +1,0 @@
-"""The serving function: FastAPI app (app.main:app) behind Mangum (app.handler.handler)."""
