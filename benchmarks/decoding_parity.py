@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from isic.data import load_pair
+from isic.scoring import model_input
+from isic.sets import standard_set_samples
 from segcore.metrics import macro_average, score_pair
 from segcore.predictor import TFLitePredictor
 from segcore.processing import THRESHOLD, postprocess, preprocess
-from train.data import load_pair
-from train.evaluate import model_input, standard_set_samples
 
 ROOT = Path(__file__).resolve().parent.parent
 

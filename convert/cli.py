@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from convert.export import convert
     from convert.representative import representative_dataset
-    from train.evaluate import select_samples
+    from isic.sets import select_samples
 
     model = keras.saving.load_model(args.model, compile=False)
     size = model.input_shape[1]

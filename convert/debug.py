@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from convert.export import saved_model
     from convert.representative import representative_dataset
-    from train.evaluate import select_samples
+    from isic.sets import select_samples
 
     model = keras.saving.load_model(args.model, compile=False)
     samples = select_samples(args.data_root, "training", args.split, "train")

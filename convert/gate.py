@@ -21,16 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from convert.flavours import FLAVOURS
+from isic.scoring import Loaded, Predictor, iter_loaded, predict_masks, rows_of
+from isic.sets import standard_set_samples
 from segcore.metrics import macro_average
 from segcore.predictor import DEFAULT_RUNTIME, TFLitePredictor
-from train.evaluate import (
-    Loaded,
-    Predictor,
-    iter_loaded,
-    predict_masks,
-    rows_of,
-    standard_set_samples,
-)
 
 REPORTED = ("dice", "jaccard", "threshold_jaccard")
 
@@ -206,14 +200,14 @@ def main(argv: list[str] | None = None) -> int:
     import keras
 
     from convert.report import write_markdown
+    from isic.scoring import model_predictor
     from segcore.processing import preprocess
-    from train.evaluate import keras_predictor
 
     sets = {
         name: list(iter_loaded(samples))
         for name, samples in standard_set_samples(args.data, args.split).items()
     }
-    predict, size = keras_predictor(keras.saving.load_model(args.keras, compile=False))
+    predict, size = model_predictor(keras.saving.load_model(args.keras, compile=False))
     float_sets = {
         name: summarise(loaded, predict, size, f"float Keras/{name}")
         for name, loaded in sets.items()

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from isic.data import Sample, load_pair
 from segcore.processing import preprocess
-from train.data import Sample, load_pair
 
 
 def representative_dataset(

@@ -14,8 +14,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from isic.data import find_samples, load_pair
 from segcore.processing import preprocess, resize_mask
-from train.data import find_samples, load_pair
 from train.losses import dice_bce_loss
 from train.model import build_unet
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from isic.scoring import evaluate
+from isic.sets import select_samples
 from segcore.processing import resize_mask
-from train.evaluate import evaluate, select_samples
 
 ROOT = Path(__file__).parent.parent
 
@@ -48,7 +49,7 @@ def test_evaluate_writes_the_report(fullview_root: Path, tmp_path: Path) -> None
     samples = select_samples(fullview_root, "training", None, "holdout")
     truths = {}
     for s in samples:  # an oracle that returns the ground truth at the model size
-        from train.data import load_pair
+        from isic.data import load_pair
 
         truths[s.image_id] = resize_mask(load_pair(s)[1], 64)
     order = iter([s.image_id for s in samples])

@@ -17,9 +17,9 @@ keras = pytest.importorskip("keras")
 
 from convert.export import convert  # noqa: E402
 from convert.flavours import FLAVOURS  # noqa: E402
+from isic.data import find_samples, load_pair  # noqa: E402
 from segcore.predictor import TFLitePredictor  # noqa: E402
 from segcore.processing import preprocess  # noqa: E402
-from train.data import find_samples, load_pair  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from train.data import DatasetError, find_samples, load_pair, load_split, save_split, split_ids
+from isic.data import DatasetError, find_samples, load_pair, load_split, save_split, split_ids
 
 
 def test_reads_the_official_layout(isic_root: Path) -> None:

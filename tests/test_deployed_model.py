@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from isic.data import find_samples, load_pair
 from segcore.decoding import read_for_model
 from segcore.metrics import macro_average, score_pair
 from segcore.predictor import TFLitePredictor
 from segcore.processing import preprocess
-from train.data import find_samples, load_pair
 
 ROOT = Path(__file__).parent.parent
 MODELS = ROOT / "models"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from isic.data import find_samples, load_pair
 from segcore.metrics import macro_average, score_pair
-from train.data import find_samples, load_pair
 
 
 def test_hand_computed_case() -> None:

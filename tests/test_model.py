@@ -9,8 +9,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
+from isic.data import find_samples, load_pair  # noqa: E402
 from segcore.processing import preprocess, resize_mask  # noqa: E402
-from train.data import find_samples, load_pair  # noqa: E402
 from train.losses import dice_bce_loss, dice_metric  # noqa: E402
 from train.model import build_unet  # noqa: E402
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from isic.data import Sample, load_pair
 from segcore.processing import preprocess
-from train.data import Sample, load_pair
 
 
 def _resized_pair(job: tuple[Sample, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import keras
 
-    from train import data
+    from isic import data
+    from isic.scoring import evaluate, model_predictor
     from train.cache import load_resized
-    from train.evaluate import evaluate, keras_predictor
     from train.losses import dice_bce_loss, dice_metric
     from train.model import build_unet
     from train.plots import plot_history
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     deployable.set_weights(best.get_weights())
     deployable.save(run / "unet_float.keras")
 
-    predict, size = keras_predictor(deployable)
+    predict, size = model_predictor(deployable)
     summary = evaluate(holdout_samples, predict, size, run / "eval_holdout")
     (run / "metrics.json").write_text(json.dumps({"holdout": summary}, indent=2) + "\n")
     print(json.dumps({"holdout": summary}, indent=2))
