@@ -25,11 +25,12 @@ from PIL import Image
 
 from benchmarks.process import ROOT
 from devtools.events import s3_put, sqs_batch
+from isic.data import SUBSETS
 from lesion_api.batch import create_batch
 from lesion_api.settings import Settings
 
 BUCKET = "lesion-batch"
-INPUT = "ISIC2018_Task1-2_Training_Input"
+INPUT = SUBSETS["training"][0]
 # AWS's published us-east-1 list prices, free tiers ignored: Lambda x86 per GB-second (first 6
 # billion GB-s a month) and per request (aws.amazon.com/lambda/pricing, as quoted in March 2026,
 # e.g. wring.co's Lambda pricing guide of 2026-03-08), SQS standard per request and S3 Standard

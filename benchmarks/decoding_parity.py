@@ -18,6 +18,7 @@ from isic.data import load_pair
 from isic.scoring import model_input
 from isic.sets import standard_set_samples
 from segcore.metrics import macro_average, score_pair
+from segcore.paths import DEPLOYED_MODEL
 from segcore.predictor import TFLitePredictor
 from segcore.processing import THRESHOLD, postprocess, preprocess
 
@@ -36,7 +37,7 @@ def reference_mask(predictor: TFLitePredictor, image: np.ndarray, height: int, w
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.decoding_parity")
     parser.add_argument("--data", type=Path, required=True, help="folder with isic2018/ etc.")
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "unet.tflite")
+    parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL)
     parser.add_argument("--split", type=Path, default=ROOT / "models" / "split.json")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)

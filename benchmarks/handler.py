@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 from benchmarks.process import ROOT, add_worker_arguments, peak_rss_mb, run_worker
+from segcore.paths import DEPLOYED_MODEL
+from segcore.timing import latency_ms
 
 GOALS = {"p50_ms": 60.0, "import_and_load_s": 0.3, "peak_rss_mb": 150.0}
 
@@ -30,7 +32,6 @@ def worker(runs: int, spawned: float) -> dict:
     from lesion_api.handler import handler
 
     import_and_load = time.perf_counter() - t0
-    import numpy as np
     from PIL import Image
 
     image = Image.open(ROOT / "tests/fixtures/samples/ISIC_0000012.jpg").resize((1024, 768))
@@ -41,19 +42,17 @@ def worker(runs: int, spawned: float) -> dict:
     first = handler(request, None)
     cold = time.time() - spawned
     assert first["statusCode"] == 200, first["body"][:300]
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        reply = handler(request, None)
-        times.append((time.perf_counter() - t) * 1000)
-        assert reply["statusCode"] == 200
+
+    def answer() -> None:
+        assert handler(request, None)["statusCode"] == 200
+
+    timed = latency_ms(answer, runs)
     return {
         "model": json.loads(first["body"])["model"],
         "upload_bytes": len(buffer.getvalue()),
         "import_and_load_s": import_and_load,
         "cold_start_s": cold,
-        "p50_ms": float(np.median(times)),
-        "p95_ms": float(np.percentile(times, 95)),
+        **timed,
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -63,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks.handler", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "unet.tflite")
+    parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "handler.json")
     add_worker_arguments(parser)
     args = parser.parse_args(argv)

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.process import ROOT, peak_rss_mb, run_worker
+from segcore.paths import DEPLOYED_MODEL
+from segcore.timing import latency_ms
 
 DEFAULT_IMAGE = ROOT / "tests" / "fixtures" / "samples" / "ISIC_0000012.jpg"
 STACKS = ("deployed", "keras", "seed")
@@ -61,19 +63,12 @@ def worker(stack: str, model_path: Path, image_path: Path, runs: int, spawned: f
     image = to_rgb_array(Image.open(image_path))
     segment(image)
     cold_start = time.time() - spawned
-    for _ in range(2):
-        segment(image)
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        segment(image)
-        times.append((time.perf_counter() - t) * 1000)
+    timed = latency_ms(lambda: segment(image), runs, warmup=2)
     return {
         "stack": stack,
         "import_and_load_s": import_and_load,
         "cold_start_s": cold_start,
-        "p50_ms": float(np.median(times)),
-        "p95_ms": float(np.percentile(times, 95)),
+        **timed,
         "peak_rss_mb": peak_rss_mb(),
         "model_bytes": model_bytes,
     }
@@ -118,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--image", type=Path, default=DEFAULT_IMAGE)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--deployed", type=Path, default=ROOT / "models" / "unet.tflite")
+    parser.add_argument("--deployed", type=Path, default=DEPLOYED_MODEL)
     parser.add_argument("--keras", type=Path, default=ROOT / "models" / "unet_float.keras")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)

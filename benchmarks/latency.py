@@ -12,28 +12,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 
 from benchmarks.images import noisy_jpeg
 from benchmarks.load import server
+from segcore.timing import latency_ms
 
 SIZES = [(256, 192), (1024, 768), (2048, 1536), (4000, 3000)]
 GOAL_12MP_P50_MS = 120.0
 
 
 def p50_ms(client: httpx.Client, url: str, data: bytes, runs: int) -> float:
-    times = []
-    for i in range(runs + 2):
-        t0 = time.perf_counter()
+    def post() -> None:
         response = client.post(f"{url}/v1/segment", files={"file": ("x.jpg", data, "image/jpeg")})
-        if i >= 2:  # two warm-up requests
-            times.append((time.perf_counter() - t0) * 1000)
         response.raise_for_status()
-    return float(np.median(times))
+
+    return latency_ms(post, runs, warmup=2)["p50_ms"]
 
 
 def measure(urls: dict[str, str], runs: int) -> list[dict]:

@@ -29,9 +29,10 @@ import httpx
 import numpy as np
 
 from devtools.stack import ROOT, api_server
+from segcore.paths import DEPLOYED_MODEL
 
 FIXTURES = ROOT / "tests" / "fixtures"
-MODEL = ROOT / "models" / "unet.tflite"
+MODEL = DEPLOYED_MODEL
 # (name, interpreters, threads per interpreter) on this machine's cores
 DESIGNS = [("pool of interpreters", "2", "1"), ("one guarded interpreter", "1", "2")]
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
+from segcore.paths import DEPLOYED_MODEL
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REPOSITORIES = ("lesion-api", "lesion-ui")
 DEFAULT_KEY = "models/unet.tflite"
@@ -229,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     upload = commands.add_parser("upload-model", help="upload the model with its sha256")
     upload.add_argument("--bucket", required=True)
     upload.add_argument("--key", default=DEFAULT_KEY)
-    upload.add_argument("--model", type=Path, default=Path("models/unet.tflite"))
+    upload.add_argument("--model", type=Path, default=DEPLOYED_MODEL)
     params = commands.add_parser("sam-params", help="print sam deploy parameter overrides")
     params.add_argument("--bucket", required=True)
     params.add_argument("--key", default=DEFAULT_KEY)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from segcore.processing import to_rgb_array
+from segcore.processing import binary, to_rgb_array
 
 SUBSETS = {
     "training": ("ISIC2018_Task1-2_Training_Input", "ISIC2018_Task1_Training_GroundTruth"),
@@ -71,7 +71,7 @@ def load_pair(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
             f"size mismatch for {sample.image_id}: image {image.shape[1]}x{image.shape[0]}, "
             f"mask {mask.shape[1]}x{mask.shape[0]} ({sample.mask_path})"
         )
-    return image, np.where(mask > 128, 255, 0).astype(np.uint8)
+    return image, np.where(binary(mask), 255, 0).astype(np.uint8)
 
 
 def split_ids(ids: list[str], holdout_fraction: float, seed: int) -> dict[str, list[str]]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from isic.data import SUBSETS
+
 # Held-out ids of the committed model's split (never trained on).
 TRAINING_IDS = [
     "ISIC_0000035",
@@ -22,19 +24,19 @@ TRAINING_IDS = [
 ]
 VALIDATION_COUNT = 4
 SAMPLE_ID = "ISIC_0000012"  # a near-native 1022x767 full-field image, for demos
-IMAGE_DIR, MASK_DIR = "ISIC2018_Task1-2_{}_Input", "ISIC2018_Task1_{}_GroundTruth"
 
 
 def copy_pair(
     src: Path, dst: Path, subset: str, image_id: str, size: tuple[int, int] | None
 ) -> None:
+    image_dir, mask_dir = SUBSETS[subset]
     for folder, name, resample in (
-        (IMAGE_DIR, f"{image_id}.jpg", Image.Resampling.BILINEAR),
-        (MASK_DIR, f"{image_id}_segmentation.png", Image.Resampling.NEAREST),
+        (image_dir, f"{image_id}.jpg", Image.Resampling.BILINEAR),
+        (mask_dir, f"{image_id}_segmentation.png", Image.Resampling.NEAREST),
     ):
-        out = dst / folder.format(subset) / name
+        out = dst / folder / name
         out.parent.mkdir(parents=True, exist_ok=True)
-        image = Image.open(src / folder.format(subset) / name)
+        image = Image.open(src / folder / name)
         if size is not None:
             image = image.resize(size, resample)
         image.save(out, quality=90) if name.endswith(".jpg") else image.save(out, optimize=True)
@@ -47,14 +49,14 @@ def main() -> None:
     args = parser.parse_args()
     crops, full = args.data / "isic2018", args.data / "isic2018_fullview"
     for image_id in TRAINING_IDS:
-        copy_pair(crops, args.out / "isic2018", "Training", image_id, (128, 128))
-        copy_pair(full, args.out / "isic2018_fullview", "Training", image_id, None)
-    val_ids = sorted(p.stem for p in (crops / IMAGE_DIR.format("Validation")).glob("ISIC_*.jpg"))
+        copy_pair(crops, args.out / "isic2018", "training", image_id, (128, 128))
+        copy_pair(full, args.out / "isic2018_fullview", "training", image_id, None)
+    val_ids = sorted(p.stem for p in (crops / SUBSETS["validation"][0]).glob("ISIC_*.jpg"))
     for image_id in val_ids[:VALIDATION_COUNT]:
-        copy_pair(crops, args.out / "isic2018", "Validation", image_id, None)
+        copy_pair(crops, args.out / "isic2018", "validation", image_id, None)
     samples = args.out / "samples"
     samples.mkdir(parents=True, exist_ok=True)
-    shutil.copy(full / IMAGE_DIR.format("Training") / f"{SAMPLE_ID}.jpg", samples)
+    shutil.copy(full / SUBSETS["training"][0] / f"{SAMPLE_ID}.jpg", samples)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """ISIC 2018 Task 1 metrics, as the official scorer (isic-challenge-scoring) defines them.
 
-Masks are binarised at > 128, scored per image at the ground truth's own resolution, and
-macro-averaged. Thresholded Jaccard scores an image with Jaccard < 0.65 as 0.
+Masks are binarised by segcore.processing.binary, scored per image at the ground truth's own
+resolution, and macro-averaged. Thresholded Jaccard scores an image with Jaccard < 0.65 as 0.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
+
+from segcore.processing import binary
 
 JACCARD_THRESHOLD = 0.65
 METRIC_NAMES = ("accuracy", "sensitivity", "specificity", "jaccard", "threshold_jaccard", "dice")
@@ -18,8 +20,8 @@ def score_pair(truth: np.ndarray, prediction: np.ndarray) -> dict[str, float]:
     """Score one predicted 0..255 mask against its ground truth of the same (H, W)."""
     if truth.shape[:2] != prediction.shape[:2]:
         raise ValueError(f"prediction {prediction.shape[:2]} != ground truth {truth.shape[:2]}")
-    t = np.asarray(truth).reshape(truth.shape[:2]) > 128
-    p = np.asarray(prediction).reshape(prediction.shape[:2]) > 128
+    t = binary(np.asarray(truth).reshape(truth.shape[:2]))
+    p = binary(np.asarray(prediction).reshape(prediction.shape[:2]))
     tp = int(np.count_nonzero(t & p))
     tn = int(np.count_nonzero(~t & ~p))
     fp = int(np.count_nonzero(~t & p))

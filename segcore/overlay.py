@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from segcore.processing import binary
+
 TRUTH_COLOUR = (0, 255, 0)
 PREDICTION_COLOUR = (255, 0, 255)
 
@@ -17,8 +19,8 @@ def overlay(
         [(truth, TRUTH_COLOUR)] if truth is not None else []
     )
     for mask, colour in masks:
-        binary = mask > 128
-        out[binary & ~_erode(binary, max(1, min(binary.shape) // 150))] = colour
+        lesion = binary(mask)
+        out[lesion & ~_erode(lesion, max(1, min(lesion.shape) // 150))] = colour
     return out
 
 

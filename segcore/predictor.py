@@ -16,7 +16,6 @@ import importlib
 import importlib.metadata
 import queue
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from PIL import Image
 
 from segcore.decoding import Decoded
 from segcore.processing import mask_image, preprocess, probability_image
+from segcore.timing import latency_ms
 
 RUNTIMES = {
     "litert": ("ai_edge_litert.interpreter", "ai-edge-litert"),
@@ -177,14 +177,8 @@ class TFLitePredictor:
         if batch is None:
             size = self.input_size
             batch = np.random.default_rng(0).integers(0, 256, (1, size, size, 3), dtype=np.uint8)
-        for _ in range(warmup):
-            self.predict(batch)
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            self.predict(batch)
-            times.append((time.perf_counter() - start) * 1000)
-        return {"p50_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
+        inputs = batch
+        return latency_ms(lambda: self.predict(inputs), repeats, warmup)
 
     def segment(self, image: Decoded, keep_probability_map: bool = True) -> Segmented:
         """The lesion mask of a decoded image at its own full size (see segcore.decoding)."""

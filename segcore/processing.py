@@ -6,8 +6,16 @@ import numpy as np
 from PIL import Image, ImageOps
 
 THRESHOLD = 0.5
+"""A pixel is lesion when its probability is above this (everywhere: serving, scoring, training)."""
+MASK_LEVEL = 127
+"""A 0..255 mask pixel is lesion when above this level (the ground truth is 0/255)."""
 # p > THRESHOLD on the 8-bit probability levels round(p x 255): a lookup table for Image.point.
 MASK_LUT = [255 if level > THRESHOLD * 255 else 0 for level in range(256)]
+
+
+def binary(mask: np.ndarray) -> np.ndarray:
+    """The lesion pixels of a 0..255 mask, as booleans."""
+    return np.asarray(mask) > MASK_LEVEL
 
 
 def to_rgb_array(image: Image.Image) -> np.ndarray:
@@ -45,7 +53,7 @@ def preprocess(image: np.ndarray, size: int) -> np.ndarray:
 def resize_mask(mask: np.ndarray, size: int) -> np.ndarray:
     """Resize a 0/255 mask (H, W) to (size, size) as a {0, 1} float32 target."""
     resized = Image.fromarray(mask).resize((size, size), Image.Resampling.BILINEAR)
-    return (np.asarray(resized) > 127).astype(np.float32)
+    return binary(np.asarray(resized)).astype(np.float32)
 
 
 def probability_image(probabilities: np.ndarray, width: int, height: int) -> Image.Image:

@@ -14,10 +14,9 @@ from PIL import Image
 
 from segcore.decoding import read_for_model
 from segcore.overlay import overlay
+from segcore.paths import DEPLOYED_MODEL
 from segcore.predictor import DEFAULT_RUNTIME, RUNTIMES, TFLitePredictor
 from segcore.processing import upright_rgb
-
-DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "unet.tflite"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m segcore.segment", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("images", type=Path, nargs="+", help="JPEG or PNG files")
-    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="a .tflite model")
+    parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL, help="a .tflite model")
     parser.add_argument("--runtime", choices=sorted(RUNTIMES), default=DEFAULT_RUNTIME)
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     args = parser.parse_args(argv)

@@ -147,8 +147,8 @@ def test_compose_up_segments_through_the_ui_container(compose_project, expected_
         *compose, "exec", "-T", "ui", "python3", "-c",
         "import os; from lesion_ui import api_client; "
         "r = api_client.segment(os.environ['API_URL'], 'a.jpg', "
-        "open('samples/ISIC_0000012.jpg', 'rb').read(), 'image/jpeg', None); "
-        "print(r.mask.size, r.body['measurements']['area_fraction'])",
+        "open('samples/ISIC_0000012.jpg', 'rb').read(), 'image/jpeg', None, 4_300_000); "
+        "print(r.mask.size, r.body.measurements.area_fraction)",
         cwd=ROOT, env=env,
     ).stdout  # fmt: skip
     with Image.open(SAMPLE) as image:

@@ -37,27 +37,28 @@ def test_strips_give_the_whole_array_figures(width, height, seed, strip_rows) ->
     result = measure(image, 0.05, strip_rows=strip_rows)
     whole = measure(image, 0.05, strip_rows=height)
     assert result == whole
-    assert result["area_px"] == np.count_nonzero(mask)
-    assert result["perimeter_px"] == pytest.approx(reference_perimeter(mask))
+    assert result.area_px == np.count_nonzero(mask)
+    assert result.perimeter_px == pytest.approx(reference_perimeter(mask))
     rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    assert result["bounding_box"] == {
+    assert result.bounding_box is not None
+    assert result.bounding_box.model_dump() == {
         "x": cols[0],
         "y": rows[0],
         "width": cols[-1] - cols[0] + 1,
         "height": rows[-1] - rows[0] + 1,
     }
-    assert result["area_mm2"] == pytest.approx(result["area_px"] * 0.05**2)
+    assert result.area_mm2 == pytest.approx(result.area_px * 0.05**2)
 
 
 def test_a_disc_is_round_and_symmetric() -> None:
     image = Image.new("L", (400, 400))
     ImageDraw.Draw(image).ellipse([50, 50, 349, 349], fill=255)
     result = measure(image)
-    assert result["border_irregularity"] == pytest.approx(1.0, abs=0.15)
-    assert result["asymmetry"] < 0.02
+    assert result.border_irregularity == pytest.approx(1.0, abs=0.15)
+    assert result.asymmetry < 0.02
 
 
 def test_an_empty_mask_has_no_lesion() -> None:
     result = measure(Image.new("L", (50, 40)))
-    assert not result["lesion_found"] and result["bounding_box"] is None
-    assert result["area_px"] == 0 and result["perimeter_px"] == 0.0
+    assert not result.lesion_found and result.bounding_box is None
+    assert result.area_px == 0 and result.perimeter_px == 0.0

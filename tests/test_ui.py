@@ -63,7 +63,18 @@ def test_a_file_that_is_not_an_image(monkeypatch, api_url: str) -> None:
 def test_a_file_too_large(monkeypatch, api_url: str) -> None:
     at = app_test(monkeypatch, api_url)
     at.file_uploader(key="uploads").upload("big.jpg", b"\xff" * 4_400_000, "image/jpeg").run()
-    assert "the limit is 4,300,000" in texts(at.error)
+    assert "the API accepts at most 4,300,000" in texts(at.error)
+
+
+def test_the_upload_limit_is_the_apis(monkeypatch) -> None:
+    """The uploader and the check before sending follow /health, not a copy of the limit."""
+    with api_server(MAX_UPLOAD_BYTES="5000") as url:
+        at = app_test(monkeypatch, url)
+        uploader = at.file_uploader(key="uploads")
+        assert "at most 5 kB" in uploader.label
+        uploader.upload("lesion.jpg", SAMPLE.read_bytes(), "image/jpeg").run()
+    assert len(SAMPLE.read_bytes()) > 5_000
+    assert "the API accepts at most 5,000" in texts(at.error)
 
 
 def test_api_refusal_shows_its_detail(monkeypatch, api_url: str) -> None:

@@ -7,6 +7,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from segcore.processing import binary
+
 
 def _rotate(x: tf.Tensor, max_degrees: float) -> tf.Tensor:
     """Rotate (H, W, C) by a random angle about its centre, reflecting at the borders."""
@@ -72,6 +74,6 @@ def training_dataset(
 def evaluation_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int) -> tf.data.Dataset:
     """Un-augmented batches at the model size, for held-out model selection."""
     ds = tf.data.Dataset.from_tensor_slices(
-        (images.astype(np.float32), (masks > 127).astype(np.float32))
+        (images.astype(np.float32), binary(masks).astype(np.float32))
     )
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from segcore.processing import THRESHOLD
+
 SMOOTH = 1.0
 
 
@@ -26,9 +28,9 @@ def dice_bce_loss(y_true, y_pred):
 
 @keras.saving.register_keras_serializable(package="unet")
 def dice_metric(y_true, y_pred):
-    """Dice of the mask thresholded at 0.5, per image (averaged by Keras)."""
-    y_true = ops.cast(y_true > 0.5, "float32")
-    y_pred = ops.cast(y_pred > 0.5, "float32")
+    """Dice of the mask thresholded at THRESHOLD, per image (averaged by Keras)."""
+    y_true = ops.cast(y_true > THRESHOLD, "float32")
+    y_pred = ops.cast(y_pred > THRESHOLD, "float32")
     axes = (1, 2, 3)
     intersection = ops.sum(y_true * y_pred, axis=axes)
     total = ops.sum(y_true, axis=axes) + ops.sum(y_pred, axis=axes)

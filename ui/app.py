@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from lesion_ui import api_client, render
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_API_URL = os.environ.get("API_URL", "http://127.0.0.1:8000")
 TIMEOUT_S = float(os.environ.get("API_TIMEOUT_S", "30"))
+# Until /health says otherwise: the API's default (6 MB Lambda payload after base64).
+FALLBACK_MAX_UPLOAD_BYTES = 4_300_000
 
 st.set_page_config(page_title="Skin-lesion segmentation", layout="wide")
 st.title("Skin-lesion segmentation")
@@ -30,25 +33,28 @@ with st.sidebar:
         format="%.3f",
         key="spacing",
     )
+    max_upload_bytes = FALLBACK_MAX_UPLOAD_BYTES
     try:
         info = api_client.health(api_url)
-        if info.get("model"):
-            model = info["model"]
+        max_upload_bytes = info.limits.max_upload_bytes
+        if info.model and info.runtime:
+            model = info.model
             st.success(
-                f"Connected: {model['name']} ({model['flavour']}, {model['input_size']} px)"
-                f" on {info['runtime']['name']} {info['runtime']['version']}"
+                f"Connected: {model.name} ({model.flavour}, {model.input_size} px)"
+                f" on {info.runtime.name} {info.runtime.version}"
             )
-            st.caption(f"model sha256 {model['sha256'][:16]}…")
+            st.caption(f"model sha256 {model.sha256[:16]}…")
         else:
-            st.error(f"The API has no model: {info.get('error')}")
+            st.error(f"The API has no model: {info.error}")
     except api_client.ApiError as error:
         st.error(f"API not available: {error}")
 
 uploads = st.file_uploader(
-    "Dermoscopy images (JPEG or PNG)",
+    f"Dermoscopy images (JPEG or PNG, at most {render.size(max_upload_bytes)} each)",
     type=["jpg", "jpeg", "png"],
     accept_multiple_files=True,
     key="uploads",
+    max_upload_size=math.ceil(max_upload_bytes / 1e6),
 )
 sample = st.selectbox(
     "…or try a real ISIC 2018 sample", sorted(p.name for p in SAMPLES.glob("*")), key="sample"
@@ -62,27 +68,27 @@ if use_sample and sample:
 for name, data, mime in items:
     st.subheader(name)
     try:
-        result = api_client.segment(api_url, name, data, mime, spacing or None, TIMEOUT_S)
+        result = api_client.segment(
+            api_url, name, data, mime, spacing or None, max_upload_bytes, TIMEOUT_S
+        )
     except api_client.ApiError as error:
         st.error(f"{name}: {error}")
         continue
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     outlined = render.overlay(image, result.mask)
     columns = st.columns(4)
-    columns[0].image(image, caption="original", use_container_width=True)
-    columns[1].image(outlined, caption="lesion outline", use_container_width=True)
-    columns[2].image(result.mask, caption="mask", use_container_width=True)
+    columns[0].image(image, caption="original", width="stretch")
+    columns[1].image(outlined, caption="lesion outline", width="stretch")
+    columns[2].image(result.mask, caption="mask", width="stretch")
     if result.probability is not None:
-        columns[3].image(
-            result.probability, caption="probability (confidence)", use_container_width=True
-        )
+        columns[3].image(result.probability, caption="probability (confidence)", width="stretch")
     body = result.body
-    st.table(render.measurement_rows(body["measurements"], body["confidence"]))
-    timings = body["timings_ms"]
+    st.table(render.measurement_rows(body.measurements, body.confidence))
+    timings = body.timings_ms
     st.caption(
         f"latency: {result.round_trip_ms:.0f} ms round trip, "
-        f"{timings['total_ms']:.0f} ms in the API "
-        f"({timings['inference_ms']:.0f} ms inference)"
+        f"{timings.total_ms:.0f} ms in the API "
+        f"({timings.inference_ms:.0f} ms inference)"
     )
     stem = Path(name).stem
     downloads = st.columns(3)

@@ -73,7 +73,7 @@ class Batch:
         self.s3 = s3
 
     def put_json(self, bucket: str, key: str, document: dict[str, Any]) -> None:
-        body = json.dumps(document, indent=1, default=lambda o: o.model_dump()).encode()
+        body = json.dumps(document, indent=1).encode()
         self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
 
     def error(self, obj: S3Object, status: int, reason: str) -> str:
@@ -100,11 +100,9 @@ class Batch:
             segmented = segment_upload(data, self.state, self.settings, self.budget, False, None)
         except UploadError as error:
             return self.error(obj, error.status_code, error.detail)
-        result = {
-            key: value
-            for key, value in segmented.result.items()
-            if key not in ("mask_png_base64", "probability_png_base64")
-        }
+        result = segmented.result.model_dump(
+            mode="json", exclude={"mask_png_base64", "probability_png_base64"}
+        )
         mask_key = result_key(obj.key, ".mask.png")
         self.s3.put_object(
             Bucket=obj.bucket, Key=mask_key, Body=segmented.mask_png, ContentType="image/png"

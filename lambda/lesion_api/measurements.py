@@ -7,6 +7,8 @@ import math
 import numpy as np
 from PIL import Image, ImageChops
 
+from lesion_api.schemas import BoundingBox, Confidence, Measurements
+
 STRIP_ROWS = 256
 ASYMMETRY_MAX_SIDE = 256
 
@@ -78,7 +80,7 @@ def _asymmetry(mask: np.ndarray) -> float:
 
 def measure(
     mask: Image.Image, pixel_spacing_mm: float | None = None, strip_rows: int = STRIP_ROWS
-) -> dict:
+) -> Measurements:
     """Area, bounding box, equivalent diameter, perimeter, asymmetry and border irregularity of
     a 0/255 mask (mode "L") at the image's size, read in strips of `strip_rows` rows.
 
@@ -89,42 +91,48 @@ def measure(
         raise ValueError(f"expected a 0/255 mode 'L' mask, got mode {mask.mode}")
     width, height = mask.size
     area = _lesion_pixels(mask)
-    result: dict = {
-        "lesion_found": area > 0,
-        "area_px": area,
-        "area_fraction": area / (height * width),
-        "bounding_box": None,
-        "equivalent_diameter_px": math.sqrt(4 * area / math.pi),
-        "perimeter_px": 0.0,
-        "asymmetry": 0.0,
-        "border_irregularity": 0.0,
-        "pixel_spacing_mm": pixel_spacing_mm,
-        "area_mm2": None,
-        "equivalent_diameter_mm": None,
-        "perimeter_mm": None,
-    }
+    diameter = math.sqrt(4 * area / math.pi)
     box = mask.getbbox()  # None exactly when there is no lesion pixel
     if box is None:
-        return result
+        return Measurements(
+            lesion_found=False,
+            area_px=0,
+            area_fraction=0.0,
+            bounding_box=None,
+            equivalent_diameter_px=0.0,
+            perimeter_px=0.0,
+            asymmetry=0.0,
+            border_irregularity=0.0,
+            pixel_spacing_mm=pixel_spacing_mm,
+            area_mm2=None,
+            equivalent_diameter_mm=None,
+            perimeter_mm=None,
+        )
     left, top, right, bottom = box
-    result["bounding_box"] = {"x": left, "y": top, "width": right - left, "height": bottom - top}
-    perimeter = _perimeter(mask, strip_rows)
-    result["perimeter_px"] = float(perimeter)
-    result["asymmetry"] = _asymmetry(_subsampled(mask))
-    result["border_irregularity"] = float(perimeter**2 / (4 * math.pi * area))
-    if pixel_spacing_mm:
-        result["area_mm2"] = area * pixel_spacing_mm**2
-        result["equivalent_diameter_mm"] = result["equivalent_diameter_px"] * pixel_spacing_mm
-        result["perimeter_mm"] = float(perimeter * pixel_spacing_mm)
-    return result
+    perimeter = float(_perimeter(mask, strip_rows))
+    spacing = pixel_spacing_mm or None
+    return Measurements(
+        lesion_found=True,
+        area_px=area,
+        area_fraction=area / (height * width),
+        bounding_box=BoundingBox(x=left, y=top, width=right - left, height=bottom - top),
+        equivalent_diameter_px=diameter,
+        perimeter_px=perimeter,
+        asymmetry=_asymmetry(_subsampled(mask)),
+        border_irregularity=perimeter**2 / (4 * math.pi * area),
+        pixel_spacing_mm=pixel_spacing_mm,
+        area_mm2=area * spacing**2 if spacing else None,
+        equivalent_diameter_mm=diameter * spacing if spacing else None,
+        perimeter_mm=perimeter * spacing if spacing else None,
+    )
 
 
-def confidence(probabilities: np.ndarray, mask: np.ndarray) -> dict:
+def confidence(probabilities: np.ndarray, mask: np.ndarray) -> Confidence:
     """How sure the model is, on its own output grid (which covers the whole image): mean
     certainty |2p - 1|, mean lesion probability, and the fraction with 0.25 < p < 0.75."""
     lesion = mask.astype(bool, copy=False)
-    return {
-        "mean_certainty": float(np.mean(np.abs(2 * probabilities - 1))),
-        "lesion_mean_probability": float(probabilities[lesion].mean()) if lesion.any() else None,
-        "uncertain_fraction": float(np.mean((probabilities > 0.25) & (probabilities < 0.75))),
-    }
+    return Confidence(
+        mean_certainty=float(np.mean(np.abs(2 * probabilities - 1))),
+        lesion_mean_probability=float(probabilities[lesion].mean()) if lesion.any() else None,
+        uncertain_fraction=float(np.mean((probabilities > 0.25) & (probabilities < 0.75))),
+    )

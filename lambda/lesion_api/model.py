@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass
 
 from lesion_api.model_store import ModelSourceError, load_model_bytes, sha256_of
-from lesion_api.schemas import ModelInfo, RuntimeInfo
+from lesion_api.schemas import ModelInfo
 from lesion_api.settings import Settings
-from segcore.predictor import TFLitePredictor
+from segcore.predictor import RuntimeInfo, TFLitePredictor
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,5 @@ def load_model(settings: Settings) -> ModelState:
         input_size=predictor.input_size,
         source=source,
     )
-    runtime = RuntimeInfo(name=predictor.runtime.name, version=predictor.runtime.version)
     log.info("model loaded: %s %s from %s", info.name, info.flavour, source)
-    return ModelState(predictor, info, runtime, None)
+    return ModelState(predictor, info, predictor.runtime, None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from segcore.predictor import RuntimeInfo
+
 
 class ModelInfo(BaseModel):
     name: str
@@ -13,15 +15,16 @@ class ModelInfo(BaseModel):
     source: str = Field(description="the model's s3:// URI, or the baked-in file's name")
 
 
-class RuntimeInfo(BaseModel):
-    name: str
-    version: str
+class Limits(BaseModel):
+    max_upload_bytes: int = Field(description="largest accepted upload, in bytes")
+    max_image_pixels: int = Field(description="largest accepted image, in pixels")
 
 
 class Health(BaseModel):
     status: str = Field(description="'ok', or 'error' when the model could not be loaded")
     model: ModelInfo | None
     runtime: RuntimeInfo | None
+    limits: Limits
     error: str | None = Field(None, description="why the model is not available")
 
 

@@ -14,6 +14,7 @@ from lesion_api.imaging import open_upload
 from lesion_api.measurements import confidence, measure
 from lesion_api.memory_budget import MemoryBudget
 from lesion_api.model import ModelState
+from lesion_api.schemas import ImageSize, Segmentation, Timings
 from lesion_api.settings import Settings
 from segcore.processing import THRESHOLD
 
@@ -32,10 +33,10 @@ def mask_png_bytes(mask: Image.Image) -> bytes:
 
 @dataclass(frozen=True)
 class SegmentedUpload:
-    """What a request returns: the mask PNG and the JSON-ready result."""
+    """What a request returns: the mask PNG and the result."""
 
     mask_png: bytes
-    result: dict
+    result: Segmentation
 
 
 def segment_upload(
@@ -63,24 +64,28 @@ def segment_upload(
         del image
         inferred = time.perf_counter()
         mask_png = mask_png_bytes(segmented.mask)
-        result = {
-            "model": state.info,
-            "image": {"width": segmented.width, "height": segmented.height},
-            "mask_png_base64": base64.b64encode(mask_png).decode(),
-            "probability_png_base64": base64.b64encode(
-                png_bytes(segmented.probability_map)
-            ).decode()
-            if segmented.probability_map is not None
-            else None,
-            "measurements": measure(segmented.mask, pixel_spacing_mm),
-            "confidence": confidence(segmented.probabilities, segmented.probabilities > THRESHOLD),
-        }
+        probability_png = (
+            png_bytes(segmented.probability_map) if segmented.probability_map is not None else None
+        )
+        measurements = measure(segmented.mask, pixel_spacing_mm)
+        certainty = confidence(segmented.probabilities, segmented.probabilities > THRESHOLD)
+        size = ImageSize(width=segmented.width, height=segmented.height)
         del segmented
     done = time.perf_counter()
-    result["timings_ms"] = {
-        "decode_ms": (decoded - start) * 1000,
-        "inference_ms": (inferred - decoded) * 1000,
-        "postprocess_ms": (done - inferred) * 1000,
-        "total_ms": (done - start) * 1000,
-    }
+    result = Segmentation(
+        model=state.info,
+        image=size,
+        mask_png_base64=base64.b64encode(mask_png).decode(),
+        probability_png_base64=base64.b64encode(probability_png).decode()
+        if probability_png is not None
+        else None,
+        measurements=measurements,
+        confidence=certainty,
+        timings_ms=Timings(
+            decode_ms=(decoded - start) * 1000,
+            inference_ms=(inferred - decoded) * 1000,
+            postprocess_ms=(done - inferred) * 1000,
+            total_ms=(done - start) * 1000,
+        ),
+    )
     return SegmentedUpload(mask_png, result)

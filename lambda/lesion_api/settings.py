@@ -9,9 +9,11 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from segcore.paths import DEPLOYED_MODEL
+
 # The baked-in model: /opt/model in the image; the repository's models/ when run from a checkout.
-_REPO_MODEL = Path(__file__).resolve().parents[2] / "models" / "unet.tflite"
-DEFAULT_MODEL_PATH = Path("/opt/model/unet.tflite") if not _REPO_MODEL.exists() else _REPO_MODEL
+IMAGE_MODEL = Path("/opt/model/unet.tflite")
+DEFAULT_MODEL_PATH = DEPLOYED_MODEL if DEPLOYED_MODEL.exists() else IMAGE_MODEL
 
 
 class Settings(BaseSettings):

@@ -1,4 +1,5 @@
-"""A small client for the segmentation API: every failure becomes an ApiError with a message."""
+"""A small client for the segmentation API: every failure becomes an ApiError with a message.
+Answers are validated into the API's own models (lesion_api.schemas): one contract."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import base64
 import io
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from PIL import Image, UnidentifiedImageError
+from pydantic import ValidationError
 
-MAX_UPLOAD_BYTES = 4_300_000  # the API's limit (6 MB Lambda payload after base64)
+from lesion_api.schemas import Health, Segmentation
 
 
 class ApiError(Exception):
@@ -23,7 +26,7 @@ class Result:
 
     mask: Image.Image
     probability: Image.Image | None
-    body: dict
+    body: Segmentation
     round_trip_ms: float
 
 
@@ -39,32 +42,36 @@ def _detail(response: requests.Response) -> str:
     return str(detail) if detail else (response.text[:200] or response.reason)
 
 
-def _send(method: str, url: str, timeout: float, **kwargs) -> requests.Response:
+def _send(
+    method: str, url: str, timeout: float, answers: tuple[int, ...] = (), **kwargs: Any
+) -> requests.Response:
+    """The response, or an ApiError; `answers` are error statuses that still carry an answer."""
     try:
         response = requests.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout:
         raise ApiError(f"the API at {url} did not answer within {timeout:g} s") from None
     except requests.RequestException as error:
         raise ApiError(f"cannot reach the API at {url} ({type(error).__name__})") from None
-    if response.status_code >= 400:
+    if response.status_code >= 400 and response.status_code not in answers:
         raise ApiError(f"the API answered {response.status_code}: {_detail(response)}")
     return response
 
 
-def health(base_url: str, timeout: float = 5.0) -> dict:
-    """The API's /health document."""
+def health(base_url: str, timeout: float = 5.0) -> Health:
+    """The API's /health document (503 included: it says why the model is missing)."""
+    response = _send("GET", _url(base_url, "/health"), timeout, answers=(503,))
     try:
-        return _send("GET", _url(base_url, "/health"), timeout).json()
-    except ValueError:
-        raise ApiError(
-            f"{base_url} did not answer with JSON: is it the segmentation API?"
-        ) from None
+        return Health.model_validate_json(response.content)
+    except ValidationError:
+        raise ApiError(f"{base_url} is not the segmentation API (its /health differs)") from None
 
 
-def check_image(name: str, data: bytes) -> None:
+def check_image(name: str, data: bytes, max_upload_bytes: int) -> None:
     """Refuse, before sending, what the API would refuse for sure: too big, not an image."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ApiError(f"{name} is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}")
+    if len(data) > max_upload_bytes:
+        raise ApiError(
+            f"{name} is {len(data):,} bytes; the API accepts at most {max_upload_bytes:,}"
+        )
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
@@ -78,11 +85,12 @@ def segment(
     data: bytes,
     mime: str,
     pixel_spacing_mm: float | None,
+    max_upload_bytes: int,
     timeout: float = 30.0,
 ) -> Result:
     """POST the image to /v1/segment (with the probability map) and decode the reply."""
-    check_image(name, data)
-    params: dict = {"include_probability": "true"}
+    check_image(name, data, max_upload_bytes)
+    params: dict[str, str | float] = {"include_probability": "true"}
     if pixel_spacing_mm:
         params["pixel_spacing_mm"] = pixel_spacing_mm
     start = time.perf_counter()
@@ -94,10 +102,13 @@ def segment(
         params=params,
     )
     round_trip = (time.perf_counter() - start) * 1000
-    body = response.json()
-    probability = body.get("probability_png_base64")
+    try:
+        body = Segmentation.model_validate_json(response.content)
+    except ValidationError:
+        raise ApiError(f"{base_url} answered something that is not a segmentation") from None
+    probability = body.probability_png_base64
     return Result(
-        mask=Image.open(io.BytesIO(base64.b64decode(body["mask_png_base64"]))),
+        mask=Image.open(io.BytesIO(base64.b64decode(body.mask_png_base64))),
         probability=Image.open(io.BytesIO(base64.b64decode(probability))) if probability else None,
         body=body,
         round_trip_ms=round_trip,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from lesion_api.schemas import Health
+from lesion_api.schemas import Health, Limits
 
 router = APIRouter()
 
@@ -18,10 +18,15 @@ router = APIRouter()
 )
 def health(request: Request) -> JSONResponse:
     state = request.app.state.model
+    settings = request.app.state.settings
     body = Health(
         status="ok" if state.predictor else "error",
         model=state.info,
         runtime=state.runtime,
+        limits=Limits(
+            max_upload_bytes=settings.max_upload_bytes,
+            max_image_pixels=settings.max_image_pixels,
+        ),
         error=state.error,
     )
     return JSONResponse(body.model_dump(mode="json"), 200 if state.predictor else 503)

@@ -65,10 +65,10 @@ def segment(
     result = segmented.result
     log.info(
         "segmented %dx%d upload (%d bytes) in %.1f ms",
-        result["image"]["width"],
-        result["image"]["height"],
+        result.image.width,
+        result.image.height,
         len(data),
-        result["timings_ms"]["total_ms"],
+        result.timings_ms.total_ms,
     )
     if _wants_png(accept):
         return Response(segmented.mask_png, media_type="image/png")
