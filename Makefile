@@ -8,7 +8,7 @@ TFLITE_VENV := .venv-tflite-runtime
 SAM_VENV := .venv-sam
 DATA ?= ../shared/data
 
-.PHONY: setup up demo test lint train evaluate parity benchmark containers
+.PHONY: setup up demo test test-deps lint train evaluate parity benchmark containers
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
 	@$(BIN)/python -m devtools.docker_engine --compose-plugin
@@ -38,11 +38,22 @@ up: setup
 demo: setup
 	$(BIN)/python -m segcore.segment tests/fixtures/samples/ISIC_0000012.jpg --out out
 
-## Lint, format check and the whole test suite (no dataset needed).
-test: setup
+## Lint, format check, strict types of segcore/ and the API, and the whole test suite (no
+## dataset needed). Installs Debian's chromium for the browser test where it is missing; the
+## container tests install and start a Docker engine themselves. The fast core alone:
+##   .venv/bin/python -m pytest -m "not docker and not browser and not slow"
+test: setup test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+## Debian's chromium for the browser test (Playwright cannot download a browser here).
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lint: setup
 	$(BIN)/ruff check --fix .

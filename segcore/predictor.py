@@ -87,7 +87,7 @@ class TFLitePredictor:
         if pool_size < 1:
             raise ValueError(f"pool_size must be >= 1, got {pool_size}")
         interpreter_class, self.runtime = load_interpreter_class(runtime)
-        source = (
+        source: dict[str, bytes | str] = (
             {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
         )
         self.pool_size = pool_size
@@ -152,13 +152,15 @@ class TFLitePredictor:
             return pixels.astype(np.uint8)  # raw pixel bytes feed straight in
         info = np.iinfo(dtype)
         values = np.round(pixels.astype(np.float32) / scale + zero_point)
-        return np.clip(values, info.min, info.max).astype(dtype)
+        clipped: np.ndarray = np.clip(values, info.min, info.max).astype(dtype)
+        return clipped
 
     def _dequantize(self, values: np.ndarray) -> np.ndarray:
         if np.issubdtype(values.dtype, np.floating):
             return values.astype(np.float32)
         scale, zero_point = self._output["quantization"]
-        return (values.astype(np.float32) - zero_point) * scale
+        real: np.ndarray = (values.astype(np.float32) - zero_point) * scale
+        return real
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Probability maps (N, S, S) for model inputs (N, S, S, 3) uint8 from `preprocess`."""

@@ -29,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
     args = parser.parse_args(argv)
 
-    predictor = TFLitePredictor(args.model, runtime=args.runtime)
+    try:
+        predictor = TFLitePredictor(args.model, runtime=args.runtime)
+    except ImportError:
+        where = " (make setup puts it in .venv-tflite-runtime)" if args.runtime != "litert" else ""
+        parser.error(f"the {args.runtime} runtime is not installed in this Python{where}")
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.images:
         with Image.open(path) as opened:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -9,6 +10,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from api_support import TINY_TFLITE
 from lesion_api.main import create_app
 from lesion_api.settings import Settings
+
+pytestmark = pytest.mark.slow
 
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json", create_app(Settings(model_path=TINY_TFLITE))

@@ -17,6 +17,8 @@ import pytest
 from segcore.predictor import TFLitePredictor
 from servers import api_server
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOYED = ROOT / "models" / "unet.tflite"
 FIXTURES = ROOT / "tests" / "fixtures"

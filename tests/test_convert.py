@@ -21,6 +21,8 @@ from isic.data import find_samples, load_pair  # noqa: E402
 from segcore.predictor import TFLitePredictor  # noqa: E402
 from segcore.processing import preprocess  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 TINY = FIXTURES / "models" / "unet_tiny.keras"

@@ -8,6 +8,8 @@ import pytest
 from benchmarks.memory import CRAFTED, GOAL_PEAK_MB, WORST
 from benchmarks.process import run_worker
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("name", WORST)
 def test_a_worst_upload_peaks_below_the_goal_in_a_fresh_process(name: str) -> None:

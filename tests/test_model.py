@@ -14,6 +14,8 @@ from segcore.processing import preprocess, resize_mask  # noqa: E402
 from train.losses import dice_bce_loss, dice_metric  # noqa: E402
 from train.model import build_unet  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize(("size", "depth"), [(64, 4), (96, 3), (128, 5)])
 def test_output_shape_matches_input(size: int, depth: int) -> None:

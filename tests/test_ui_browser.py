@@ -10,6 +10,8 @@ import pytest
 
 from servers import ROOT, api_server, ui_server
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
     "--no-sandbox",

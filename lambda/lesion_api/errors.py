@@ -5,6 +5,8 @@ read."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 CLOSE = {"Connection": "close"}
 
 
-def _describe(error: dict) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     location = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
     if error.get("type") == "missing" and location == "file":
         return "missing form field 'file': send the image as multipart/form-data in field 'file'"

@@ -34,7 +34,7 @@ def _from_s3(uri: str, cache_dir: Path, expected: str | None) -> bytes:
     bucket, key = parsed.netloc, parsed.path.lstrip("/")
     # Only a checksummed model is cached: the checksum is its name and is re-verified on reuse.
     cached = cache_dir / expected.lower() / "model.tflite" if expected else None
-    if cached and cached.exists():
+    if expected and cached and cached.exists():
         data = cached.read_bytes()
         if sha256_of(data) == expected.lower():
             return data
@@ -42,7 +42,7 @@ def _from_s3(uri: str, cache_dir: Path, expected: str | None) -> bytes:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        data = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        data = bytes(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
         raise ModelSourceError(f"cannot read {uri}: {code}") from error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -14,7 +14,7 @@ from lesion_api.segmentation import segment_upload
 log = logging.getLogger(__name__)
 router = APIRouter()
 
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorDetail, "description": "empty file"},
     408: {"model": ErrorDetail, "description": "the request body did not arrive in time"},
     413: {"model": ErrorDetail, "description": "file too large, in bytes or pixels"},
@@ -25,7 +25,7 @@ ERRORS = {
 
 
 def _wants_png(accept: str | None) -> bool:
-    return bool(accept) and "image/png" in accept and "application/json" not in accept
+    return accept is not None and "image/png" in accept and "application/json" not in accept
 
 
 @router.post(
@@ -49,7 +49,7 @@ def segment(
         float | None, Query(gt=0, le=10, description="mm per pixel, for measurements in mm")
     ] = None,
     accept: Annotated[str | None, Header()] = None,
-):
+) -> Segmentation | Response:
     state = request.app.state.model
     if state.predictor is None:
         raise HTTPException(503, f"the model is not loaded: {state.error}")
