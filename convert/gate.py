@@ -21,20 +21,29 @@ from pathlib import Path
 import numpy as np
 
 from convert.flavours import FLAVOURS
+from convert.gate_report import (
+    Deployed,
+    FlavourResult,
+    FloatKeras,
+    GateReport,
+    RuntimeCheck,
+    SetScore,
+)
 from isic.scoring import Loaded, Predictor, iter_loaded, predict_masks, rows_of
 from isic.sets import standard_set_samples
 from segcore.metrics import macro_average
 from segcore.predictor import DEFAULT_RUNTIME, TFLitePredictor
+from segcore.processing import THRESHOLD
 
 REPORTED = ("dice", "jaccard", "threshold_jaccard")
 
 
-def summarise(loaded: list[Loaded], predict: Predictor, size: int, label: str) -> dict:
+def summarise(loaded: list[Loaded], predict: Predictor, size: int, label: str) -> SetScore:
     """Macro-averaged ISIC metrics of a predictor on preloaded pairs."""
     print(f"[gate] scoring {label} on {len(loaded)} images", flush=True)
     rows = rows_of(predict_masks(loaded, predict, size, len(loaded), progress=False))
     summary = macro_average(rows)
-    return {"n": summary["n"], **{name: summary[name] for name in REPORTED}}
+    return SetScore(n=int(summary["n"]), **{name: summary[name] for name in REPORTED})
 
 
 def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) -> dict:
@@ -69,14 +78,16 @@ def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) ->
         return {"loads": True, **json.loads(result.stdout), "outputs": np.load(out_path)}
 
 
-def refusals(flavour_sets: dict, float_sets: dict, tolerance: float) -> list[str]:
+def refusals(
+    flavour_sets: dict[str, SetScore], float_sets: dict[str, SetScore], tolerance: float
+) -> list[str]:
     """Reasons (one per failing set) why a flavour loses too much Dice."""
     reasons = []
     for name, result in flavour_sets.items():
-        drop = float_sets[name]["dice"] - result["dice"]
+        drop = float_sets[name].dice - result.dice
         if drop > tolerance:
             reasons.append(
-                f"{name}: Dice {result['dice']:.4f} vs float {float_sets[name]['dice']:.4f} "
+                f"{name}: Dice {result.dice:.4f} vs float {float_sets[name].dice:.4f} "
                 f"(drop {drop:.4f} > tolerance {tolerance})"
             )
     return reasons
@@ -85,68 +96,74 @@ def refusals(flavour_sets: dict, float_sets: dict, tolerance: float) -> list[str
 def gate_flavour(
     path: Path,
     sets: dict[str, list[Loaded]],
-    float_sets: dict,
+    float_sets: dict[str, SetScore],
     tolerance: float,
     runtime: str,
     other_runtimes: dict[str, str],
     probe_inputs: np.ndarray,
-) -> dict:
+) -> FlavourResult:
     """Score, time and probe one .tflite file; the result says whether it passes and why not."""
     model = path.read_bytes()
-    report: dict = {
-        "file": str(path),
-        "bytes": len(model),
-        "sha256": hashlib.sha256(model).hexdigest(),
-    }
+    identity = {"file": str(path), "bytes": len(model), "sha256": hashlib.sha256(model).hexdigest()}
     try:
         predictor = TFLitePredictor(model, runtime=runtime)
         reference = predictor.predict(probe_inputs)
     except Exception as error:  # any failure to load or run is a refusal, not a crash
-        return {
-            **report,
-            "passed": False,
-            "reasons": [f"does not run in {runtime}: {error}"],
-            "runtimes": {runtime: {"loads": False, "error": str(error)}},
-        }
-    report["input_dtype"] = predictor.input_dtype
-    report["sets"] = {}
+        return FlavourResult(
+            **identity,
+            passed=False,
+            reasons=[f"does not run in {runtime}: {error}"],
+            runtimes={runtime: RuntimeCheck(loads=False, error=str(error))},
+        )
+    scores = {}
     for name, loaded in sets.items():
-        result = summarise(loaded, predictor.predict, predictor.input_size, f"{path.stem}/{name}")
-        result["delta_dice"] = result["dice"] - float_sets[name]["dice"]
-        report["sets"][name] = result
-    report["latency_ms"] = {
+        score = summarise(loaded, predictor.predict, predictor.input_size, f"{path.stem}/{name}")
+        scores[name] = score.model_copy(update={"delta_dice": score.dice - float_sets[name].dice})
+    latency = {
         f"{threads}_thread{'s' if threads > 1 else ''}": TFLitePredictor(
             model, runtime=runtime, num_threads=threads
         ).latency_ms()
         for threads in (1, 2)
     }
-    report["runtimes"] = {runtime: {"loads": True, "version": predictor.runtime.version}}
+    runtimes = {runtime: RuntimeCheck(loads=True, version=predictor.runtime.version)}
     for other, python in other_runtimes.items():
         probe = probe_runtime(python, other, path, probe_inputs)
         if probe.pop("loads"):
             outputs = probe.pop("outputs")
-            report["runtimes"][other] = {
-                "loads": True,
-                "version": probe.get("version"),
-                "p50_ms_2_threads": probe.get("p50_ms_2_threads"),
-                "max_abs_diff": float(np.max(np.abs(outputs - reference))),
-                "mask_agreement": float(np.mean((outputs > 0.5) == (reference > 0.5))),
-            }
+            runtimes[other] = RuntimeCheck(
+                loads=True,
+                version=probe.get("version"),
+                p50_ms_2_threads=probe.get("p50_ms_2_threads"),
+                max_abs_diff=float(np.max(np.abs(outputs - reference))),
+                mask_agreement=float(np.mean((outputs > THRESHOLD) == (reference > THRESHOLD))),
+            )
         else:
-            report["runtimes"][other] = {"loads": False, "error": probe["error"]}
-    report["reasons"] = refusals(report["sets"], float_sets, tolerance)
-    report["passed"] = not report["reasons"]
-    return report
+            runtimes[other] = RuntimeCheck(loads=False, error=probe["error"])
+    reasons = refusals(scores, float_sets, tolerance)
+    return FlavourResult(
+        **identity,
+        passed=not reasons,
+        reasons=reasons,
+        runtimes=runtimes,
+        input_dtype=predictor.input_dtype,
+        sets=scores,
+        latency_ms=latency,
+    )
 
 
-def choose(flavours: dict[str, dict], requested: str | None) -> str | None:
+def choose(flavours: dict[str, FlavourResult], requested: str | None) -> str | None:
     """The requested flavour if it passed, else the fastest passing one at 2 threads."""
-    passing = {name: r for name, r in flavours.items() if r["passed"]}
+    passing = {name: r for name, r in flavours.items() if r.passed and r.latency_ms}
     if requested:
         return requested if requested in passing else None
     if not passing:
         return None
-    return min(passing, key=lambda name: passing[name]["latency_ms"]["2_threads"]["p50_ms"])
+    return min(passing, key=lambda name: _p50_at_2_threads(passing[name]))
+
+
+def _p50_at_2_threads(result: FlavourResult) -> float:
+    assert result.latency_ms is not None
+    return result.latency_ms["2_threads"]["p50_ms"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -221,35 +238,36 @@ def main(argv: list[str] | None = None) -> int:
         flavours[flavour] = gate_flavour(
             path, sets, float_sets, args.tolerance, args.runtime, others, probe_inputs
         )
-        verdict = "PASSED" if flavours[flavour]["passed"] else "REFUSED"
-        print(f"[gate] {flavour}: {verdict}", *flavours[flavour]["reasons"], sep="\n  ")
+        verdict = "PASSED" if flavours[flavour].passed else "REFUSED"
+        print(f"[gate] {flavour}: {verdict}", *flavours[flavour].reasons, sep="\n  ")
 
     deployed = choose(flavours, args.deploy)
-    report = {
-        "tolerance": args.tolerance,
-        "serving_runtime": args.runtime,
-        "float_keras": {"file": str(args.keras), "sets": float_sets},
-        "flavours": flavours,
-        "deployed": None,
-    }
     args.out.mkdir(parents=True, exist_ok=True)
+    target = args.out / "unet.tflite"
     if deployed:
-        target = args.out / "unet.tflite"
         target.write_bytes((args.tflite_dir / f"unet_{deployed}.tflite").read_bytes())
-        report["deployed"] = {
-            "flavour": deployed,
-            "file": str(target),
-            "sha256": flavours[deployed]["sha256"],
-            "input_size": size,
-        }
-    (args.out / "parity.json").write_text(json.dumps(report, indent=2) + "\n")
+    report = GateReport(
+        tolerance=args.tolerance,
+        serving_runtime=args.runtime,
+        float_keras=FloatKeras(file=str(args.keras), sets=float_sets),
+        flavours=flavours,
+        deployed=Deployed(
+            flavour=deployed,
+            file=str(target),
+            sha256=flavours[deployed].sha256,
+            input_size=size,
+        )
+        if deployed
+        else None,
+    )
+    report.write(args.out / "parity.json")
     write_markdown(report, args.out / "PARITY.md")
     if deployed is None:
         wanted = f"requested flavour {args.deploy}" if args.deploy else "no flavour"
         print(f"[gate] FAILED: {wanted} passed parity; nothing deployed", file=sys.stderr)
         return 1
     print(f"[gate] deployed {deployed} -> {args.out / 'unet.tflite'}")
-    if args.strict and not all(r["passed"] for r in flavours.values()):
+    if args.strict and not all(r.passed for r in flavours.values()):
         print("[gate] FAILED (--strict): some flavours were refused", file=sys.stderr)
         return 1
     return 0

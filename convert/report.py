@@ -4,40 +4,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from convert.gate_report import FlavourResult, GateReport
 
-def _runtimes(result: dict) -> str:
+
+def _runtimes(result: FlavourResult) -> str:
     parts = []
-    for name, probe in result.get("runtimes", {}).items():
-        if probe["loads"]:
+    for name, probe in result.runtimes.items():
+        if probe.loads:
             details = []
-            if probe.get("mask_agreement") is not None:
-                details.append(f"{probe['mask_agreement']:.2%} same mask")
-            if probe.get("p50_ms_2_threads") is not None:
-                details.append(f"{probe['p50_ms_2_threads']:.1f} ms at 2 threads")
+            if probe.mask_agreement is not None:
+                details.append(f"{probe.mask_agreement:.2%} same mask")
+            if probe.p50_ms_2_threads is not None:
+                details.append(f"{probe.p50_ms_2_threads:.1f} ms at 2 threads")
             parts.append(name + (f" ({', '.join(details)})" if details else ""))
         else:
-            parts.append(f"~~{name}~~ ({probe['error'][:80]})")
+            parts.append(f"~~{name}~~ ({(probe.error or '')[:80]})")
     return ", ".join(parts)
 
 
-def write_markdown(report: dict, path: Path) -> None:
+def write_markdown(report: GateReport, path: Path) -> None:
     """Write the per-flavour table of the parity report."""
-    set_names = list(report["float_keras"]["sets"])
+    set_names = list(report.float_keras.sets)
     lines = [
         "# TFLite parity report",
         "",
         f"Per-image mean ISIC metrics at each mask's native size, every flavour run through the "
-        f"serving predictor ({report['serving_runtime']}) with the shared pre/post-processing. "
-        f"A flavour is refused when its Dice drops more than {report['tolerance']} below the "
+        f"serving predictor ({report.serving_runtime}) with the shared pre/post-processing. "
+        f"A flavour is refused when its Dice drops more than {report.tolerance} below the "
         f"float Keras model's on any set. Latency: one image at the model size, median of 30.",
         "",
         "| set | n | float Keras Dice | Jaccard | thresholded Jaccard |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for name, s in report["float_keras"]["sets"].items():
+    for name, s in report.float_keras.sets.items():
         lines.append(
-            f"| {name} | {s['n']} | {s['dice']:.4f} | {s['jaccard']:.4f} | "
-            f"{s['threshold_jaccard']:.4f} |"
+            f"| {name} | {s.n} | {s.dice:.4f} | {s.jaccard:.4f} | {s.threshold_jaccard:.4f} |"
         )
     lines += [
         "",
@@ -46,30 +47,29 @@ def write_markdown(report: dict, path: Path) -> None:
         + " | p50 ms 1 / 2 threads | loads in | verdict |",
         "| --- " * (6 + len(set_names)) + "|",
     ]
-    for flavour, r in report["flavours"].items():
-        cells = [flavour, f"{r['bytes']:,}", r.get("input_dtype", "-")]
+    for flavour, r in report.flavours.items():
+        cells = [flavour, f"{r.bytes:,}", r.input_dtype or "-"]
         for name in set_names:
-            s = r.get("sets", {}).get(name)
+            s = (r.sets or {}).get(name)
             cells.append(
-                f"{s['dice']:.4f} ({s['delta_dice']:+.4f}) / {s['jaccard']:.4f} / "
-                f"{s['threshold_jaccard']:.4f}"
+                f"{s.dice:.4f} ({s.delta_dice or 0.0:+.4f}) / {s.jaccard:.4f} / "
+                f"{s.threshold_jaccard:.4f}"
                 if s
                 else "-"
             )
-        latency = r.get("latency_ms")
+        latency = r.latency_ms
         cells.append(
             f"{latency['1_thread']['p50_ms']:.1f} / {latency['2_threads']['p50_ms']:.1f}"
             if latency
             else "-"
         )
         cells.append(_runtimes(r))
-        cells.append("pass" if r["passed"] else "REFUSED: " + "; ".join(r["reasons"]))
+        cells.append("pass" if r.passed else "REFUSED: " + "; ".join(r.reasons))
         lines.append("| " + " | ".join(cells) + " |")
-    deployed = report["deployed"]
+    deployed = report.deployed
     lines += [
         "",
-        f"Deployed: **{deployed['flavour']}** as `{deployed['file']}` "
-        f"(sha256 `{deployed['sha256']}`)."
+        f"Deployed: **{deployed.flavour}** as `{deployed.file}` (sha256 `{deployed.sha256}`)."
         if deployed
         else "Deployed: nothing.",
     ]

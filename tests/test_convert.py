@@ -5,7 +5,7 @@ One parity check per export path, and a deliberately broken int8 that the gate m
 
 from __future__ import annotations
 
-import json
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +17,7 @@ keras = pytest.importorskip("keras")
 
 from convert.export import convert  # noqa: E402
 from convert.flavours import FLAVOURS  # noqa: E402
+from convert.gate_report import GateReport  # noqa: E402
 from isic.data import find_samples, load_pair  # noqa: E402
 from segcore.predictor import TFLitePredictor  # noqa: E402
 from segcore.processing import preprocess  # noqa: E402
@@ -106,21 +107,18 @@ def _gate(flavour_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProc
 def test_gate_deploys_the_fastest_passing_flavour(flavour_dir: Path, tmp_path: Path) -> None:
     result = _gate(flavour_dir, tmp_path, "--tolerance", "0.02")
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads((tmp_path / "parity.json").read_text())
-    deployed = report["deployed"]["flavour"]
-    passing = {k: v for k, v in report["flavours"].items() if v["passed"]}
-    assert deployed in passing
-    fastest = min(passing, key=lambda k: passing[k]["latency_ms"]["2_threads"]["p50_ms"])
-    assert deployed == fastest
-    assert set(report["float_keras"]["sets"]) == {"holdout_crops", "holdout_fullview", "validation"}
-    import hashlib
-
+    report = GateReport.read(tmp_path / "parity.json")
+    assert report.deployed is not None
+    passing = {k: v for k, v in report.flavours.items() if v.passed and v.latency_ms}
+    assert report.deployed.flavour in passing
+    fastest = min(passing, key=lambda k: passing[k].latency_ms["2_threads"]["p50_ms"])
+    assert report.deployed.flavour == fastest
+    assert set(report.float_keras.sets) == {"holdout_crops", "holdout_fullview", "validation"}
     assert (
         hashlib.sha256((tmp_path / "unet.tflite").read_bytes()).hexdigest()
-        == (report["deployed"]["sha256"])
+        == report.deployed.sha256
     )
     assert "| int8 |" in (tmp_path / "PARITY.md").read_text()
-    print({k: v["runtimes"] for k, v in report["flavours"].items()})
 
 
 def test_gate_refuses_broken_quantization(tmp_path: Path) -> None:

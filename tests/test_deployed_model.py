@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from convert.gate_report import GateReport
 from isic.data import find_samples, load_pair
 from segcore.decoding import read_for_model
 from segcore.metrics import macro_average, score_pair
@@ -23,17 +24,19 @@ TFLITE_RUNTIME_PYTHON = ROOT / ".venv-tflite-runtime" / "bin" / "python"
 
 
 @pytest.fixture(scope="module")
-def parity() -> dict:
-    return json.loads((MODELS / "parity.json").read_text())
+def parity() -> GateReport:
+    return GateReport.read(MODELS / "parity.json")
 
 
-def test_deployed_file_is_the_one_the_gate_chose(parity: dict) -> None:
+def test_deployed_file_is_the_one_the_gate_chose(parity: GateReport) -> None:
+    assert parity.deployed is not None
     data = (MODELS / "unet.tflite").read_bytes()
-    assert hashlib.sha256(data).hexdigest() == parity["deployed"]["sha256"]
-    flavour = parity["flavours"][parity["deployed"]["flavour"]]
-    assert flavour["passed"] and flavour["sha256"] == parity["deployed"]["sha256"]
-    for name, result in flavour["sets"].items():
-        assert result["delta_dice"] >= -parity["tolerance"], name
+    assert hashlib.sha256(data).hexdigest() == parity.deployed.sha256
+    flavour = parity.flavours[parity.deployed.flavour]
+    assert flavour.passed and flavour.sha256 == parity.deployed.sha256
+    assert flavour.sets
+    for name, result in flavour.sets.items():
+        assert result.delta_dice is not None and result.delta_dice >= -parity.tolerance, name
 
 
 def test_metrics_cover_the_three_evaluation_sets() -> None:
@@ -68,9 +71,10 @@ def test_float_keras_and_deployed_model_agree() -> None:
     assert np.mean((predictor.predict(x) > 0.5) == (expected > 0.5)) > 0.98
 
 
-def test_deployed_model_runs_in_tflite_runtime(parity: dict, tmp_path: Path) -> None:
-    claims = parity["flavours"][parity["deployed"]["flavour"]]["runtimes"]
-    if not claims.get("tflite-runtime", {}).get("loads"):
+def test_deployed_model_runs_in_tflite_runtime(parity: GateReport, tmp_path: Path) -> None:
+    assert parity.deployed is not None
+    claim = parity.flavours[parity.deployed.flavour].runtimes.get("tflite-runtime")
+    if not (claim and claim.loads):
         pytest.skip("the parity report does not claim tflite-runtime for the deployed flavour")
     if not TFLITE_RUNTIME_PYTHON.exists():
         pytest.fail("run `make setup`: the tflite-runtime environment is missing")
