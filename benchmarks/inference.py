@@ -31,13 +31,19 @@ STACKS = ("deployed", "keras", "seed")
 
 def _load_stack(stack: str, model_path: Path):
     """Import the stack's runtime and load its model; return (segment function, model bytes)."""
+    from segcore.decoding import Decoded
     from segcore.processing import postprocess, preprocess
 
     if stack == "deployed":
         from segcore.predictor import TFLitePredictor
 
         predictor = TFLitePredictor(model_path, num_threads=2)
-        return (lambda image: predictor.segment(image)[0]), model_path.stat().st_size
+
+        def serve(image: np.ndarray) -> np.ndarray:
+            height, width = image.shape[:2]
+            return np.asarray(predictor.segment(Decoded(image, width, height), False).mask)
+
+        return serve, model_path.stat().st_size
     import keras
 
     model = keras.saving.load_model(model_path, compile=False)
