@@ -1,4 +1,5 @@
-"""Benchmark the Lambda handler end to end: API Gateway v2 event with a 1024x768 JPEG upload.
+"""Benchmark the Lambda handler end to end: a REST API (v1) event, stage prefix included, as the
+deployed API sends it, with a 1024x768 JPEG upload.
 
     python -m benchmarks.handler [--runs 50] [--model models/unet.tflite] [--json PATH]
 
@@ -38,7 +39,7 @@ def worker(runs: int, spawned: float) -> dict:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90)
     content_type, body = multipart(buffer.getvalue(), "x.jpg")
-    request = event("v2", "POST", "/v1/segment", body, {"content-type": content_type})
+    request = event("v1", "POST", "/v1/segment", body, {"content-type": content_type})
     first = handler(request, None)
     cold = time.time() - spawned
     assert first["statusCode"] == 200, first["body"][:300]

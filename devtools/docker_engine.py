@@ -113,8 +113,8 @@ def main() -> int:
         return 0
     try:
         install_packages()
+        install_compose_plugin()
         if engine_running():
-            install_compose_plugin()
             print("Docker engine running; `docker compose` available")
             return 0
     except EngineUnavailable as error:

@@ -26,7 +26,7 @@ PIP_CA = BUILD_DIR / "pip-ca.pem"
 DEBIAN_IMAGE = "lesion-debian:bookworm"
 PYTHON_BASE = "python:3.12-slim"
 LAMBDA_BASE = "public.ecr.aws/lambda/python:3.12"
-STANDIN_LABEL = "org.lesion-segmentation.offline-standin=true"
+STANDIN_LABEL = "org.lesion-segmentation.offline-standin=true"  # infra.deploy refuses these
 DEBIAN_PYTHON = "3.11"  # bookworm's python3
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

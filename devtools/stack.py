@@ -1,5 +1,5 @@
-"""Run the local stack without Docker: the API (uvicorn, the Lambda's `app` code and the committed
-model) on 127.0.0.1:8000 and the Streamlit UI on 127.0.0.1:8501, until Ctrl-C.
+"""Run the local stack without Docker: the API (uvicorn, the Lambda's `lesion_api` code and the
+committed model) on 127.0.0.1:8000 and the Streamlit UI on 127.0.0.1:8501, until Ctrl-C.
 
     python -m devtools.stack [--api-port 8000] [--ui-port 8501]
 """

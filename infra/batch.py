@@ -27,9 +27,8 @@ from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 from tqdm import tqdm
 
 from infra.deploy import DeployError, explain, stack_outputs
+from lesion_api.batch_layout import INCOMING, RESULT_SUFFIXES, RESULTS, result_key
 
-INCOMING = "incoming/"
-RESULTS = "results/"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".mpo"}
 CSV_FIELDS = ("id", "status", "area", "diameter", "asymmetry", "border", "confidence", "error")
 
@@ -65,19 +64,30 @@ def local_images(folder: Path, prefix: str) -> Iterator[tuple[Path, Item]]:
             yield path, Item(name, prefix + name)
 
 
-def upload(images: list[tuple[Path, Item]], bucket: str, s3) -> int:
-    """Put the images not already there (same key, same size); return how many were put."""
+def upload(images: list[tuple[Path, Item]], bucket: str, out: Path, s3) -> int:
+    """Put the images not already there (same key, same size); return how many were put. An
+    image put again (changed) first loses its old results, in S3 and in OUT."""
     put = 0
     for path, item in tqdm(images, desc="upload", unit="image"):
         try:
             if s3.head_object(Bucket=bucket, Key=item.key)["ContentLength"] == path.stat().st_size:
                 continue
+            forget_results(item, bucket, out, s3)
         except ClientError as error:
             if error.response["Error"]["Code"] not in ("404", "NoSuchKey"):
                 raise
         s3.upload_file(str(path), bucket, item.key, ExtraArgs={"ServerSideEncryption": "AES256"})
         put += 1
     return put
+
+
+def forget_results(item: Item, bucket: str, out: Path, s3) -> None:
+    """Delete an item's results from S3 and from OUT (its image is about to change)."""
+    keys = [{"Key": result_key(item.key, suffix)} for suffix in RESULT_SUFFIXES]
+    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    for local in (out / "json" / (item.id + s) for s in (".json", ".error.json")):
+        local.unlink(missing_ok=True)
+    (out / "masks" / (item.id + ".mask.png")).unlink(missing_ok=True)
 
 
 def listed(bucket: str, prefix: str, s3) -> Iterator[str]:
@@ -93,26 +103,22 @@ def existing_images(bucket: str, prefix: str, s3) -> list[Item]:
     ]
 
 
-def result_name(item: Item) -> str:
-    """results/<this> is where the function writes this item's results."""
-    return item.key.removeprefix(INCOMING)
-
-
 def fetch(item: Item, present: set[str], bucket: str, out: Path, s3) -> bool:
     """Download the item's result (JSON and mask, or its error) into OUT once it is `present`
     in S3; whether OUT has it."""
-    name = result_name(item)
     for suffix in (".json", ".error.json"):
         local = out / "json" / (item.id + suffix)
         if local.exists():
             return True
-        if RESULTS + name + suffix in present:
+        if result_key(item.key, suffix) in present:
             local.parent.mkdir(parents=True, exist_ok=True)
             if suffix == ".json":
                 mask = out / "masks" / (item.id + ".mask.png")
                 mask.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(bucket, RESULTS + name + ".mask.png", str(mask))
-            s3.download_file(bucket, RESULTS + name + suffix, str(local))  # last: marks it done
+                s3.download_file(bucket, result_key(item.key, ".mask.png"), str(mask))
+            s3.download_file(
+                bucket, result_key(item.key, suffix), str(local)
+            )  # last: marks it done
             return True
     return False
 
@@ -123,7 +129,7 @@ def collect(
     """Wait for every item's result, downloading each as it appears; return those still pending."""
     pending = list(items)
     deadline = time.monotonic() + timeout_s
-    common = RESULTS + _common_prefix([result_name(i) for i in items])
+    common = RESULTS + _common_prefix([i.key.removeprefix(INCOMING) for i in items])
     with tqdm(total=len(items), desc="results", unit="image") as progress:
         while pending:
             present = set(listed(bucket, common, s3))
@@ -192,11 +198,13 @@ def run(args: argparse.Namespace) -> int:
         prefix = args.prefix or f"{INCOMING}{args.images.resolve().name}/"
         prefix = prefix if prefix.endswith("/") else prefix + "/"
         images = list(local_images(args.images, prefix))
-        put = upload(images, bucket, s3)
+        put = upload(images, bucket, args.out, s3)
         print(f"{put} uploaded, {len(images) - put} already in s3://{bucket}/{prefix}")
         items = [item for _, item in images]
     if not items:
-        raise DeployError(f"no images (.jpg, .jpeg, .png) under {args.images or prefix}")
+        raise DeployError(
+            f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {args.images or prefix}"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     pending = collect(items, bucket, args.out, s3, args.timeout, args.poll)
     table = write_csv(items, args.out)

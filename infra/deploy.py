@@ -29,6 +29,9 @@ DEFAULT_REPOSITORIES = ("lesion-api", "lesion-ui")
 DEFAULT_KEY = "models/unet.tflite"
 UI_TEMPLATE = ROOT / "infra" / "ui-ecs.yaml"
 UI_REPOSITORY = "lesion-ui"
+# The label devtools/offline_bases.py puts on its stand-in base images (inherited by any image
+# built on them): such an image must never be deployed.
+STANDIN_LABEL = "org.lesion-segmentation.offline-standin"
 DENIED = {
     "AccessDenied",
     "AccessDeniedException",
@@ -158,13 +161,18 @@ def ecr_credentials(ecr=None) -> tuple[str, str, str]:
     return user, password, data["proxyEndpoint"]
 
 
-def docker(*args: str, stdin: str | None = None) -> None:
+def docker_output(*args: str, stdin: str | None = None) -> str:
     try:
         done = subprocess.run(["docker", *args], input=stdin, text=True, capture_output=True)
     except FileNotFoundError as error:
         raise DeployError("docker not found: building the UI image needs Docker") from error
     if done.returncode != 0:
         raise DeployError(f"docker {args[0]} failed: {done.stderr.strip()[-1000:]}")
+    return done.stdout
+
+
+def docker(*args: str, stdin: str | None = None) -> None:
+    docker_output(*args, stdin=stdin)
 
 
 def push_ui_image(repository_uri: str, tag: str, ecr=None) -> str:
@@ -172,7 +180,13 @@ def push_ui_image(repository_uri: str, tag: str, ecr=None) -> str:
     user, password, registry = ecr_credentials(ecr)
     docker("login", "--username", user, "--password-stdin", registry, stdin=password)
     image = f"{repository_uri}:{tag}"
-    docker("build", "-f", str(ROOT / "ui" / "Dockerfile"), "-t", image, str(ROOT))
+    dockerfile = str(ROOT / "ui" / "Dockerfile")
+    docker("build", "--platform", "linux/amd64", "-f", dockerfile, "-t", image, str(ROOT))
+    if STANDIN_LABEL in docker_output("image", "inspect", "-f", "{{json .Config.Labels}}", image):
+        raise DeployError(
+            "the UI image was built on an offline stand-in base (devtools/offline_bases.py): "
+            "remove the stand-ins (docker rmi python:3.12-slim) and build on the real base"
+        )
     docker("push", image)
     return image
 

@@ -7,8 +7,9 @@ from PIL import Image, ImageOps
 
 THRESHOLD = 0.5
 """A pixel is lesion when its probability is above this (everywhere: serving, scoring, training)."""
-MASK_LEVEL = 127
-"""A 0..255 mask pixel is lesion when above this level (the ground truth is 0/255)."""
+MASK_LEVEL = 128
+"""A 0..255 mask pixel is lesion when above this level, as the official ISIC scorer reads masks
+(the ground truth is 0/255)."""
 # p > THRESHOLD on the 8-bit probability levels round(p x 255): a lookup table for Image.point.
 MASK_LUT = [255 if level > THRESHOLD * 255 else 0 for level in range(256)]
 

@@ -16,7 +16,8 @@ from PIL import Image
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE, encode, png_bomb, sample_image
 from devtools.events import s3_put, sqs_batch
-from lesion_api.batch import create_batch, result_key
+from lesion_api.batch import create_batch
+from lesion_api.batch_layout import result_key
 from lesion_api.main import create_app
 from lesion_api.settings import Settings
 

@@ -152,3 +152,14 @@ def test_missing_credentials_are_a_clear_error(monkeypatch, cohort, tmp_path, ca
     assert client.main([str(cohort), "--out", str(tmp_path / "out"), "--bucket", BUCKET]) == 2
     err = capsys.readouterr().err
     assert "no AWS credentials found" in err and "Traceback" not in err
+
+
+def test_a_changed_image_gets_a_new_result(function, cohort, tmp_path) -> None:
+    out = tmp_path / "out"
+    assert batch(str(cohort), "--out", str(out)) == 0
+    assert table(out)["visit 2/broken.jpg"]["status"] == "error"
+    # The broken file is replaced by a real image: its old error must not come back.
+    (cohort / "visit 2" / "broken.jpg").write_bytes(SAMPLES[2].read_bytes())
+    assert batch(str(cohort), "--out", str(out)) == 0
+    assert table(out)["visit 2/broken.jpg"]["status"] == "ok"
+    assert not (out / "json" / "visit 2" / "broken.jpg.error.json").exists()

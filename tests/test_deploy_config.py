@@ -178,6 +178,12 @@ def test_every_route_reaches_the_function_and_is_throttled() -> None:
     for route in routes(api_body()):
         integration = route["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy" and integration["httpMethod"] == "POST"
+    pool = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"
+    for auth in ({}, {"AuthType": "AWS_IAM"}, {"AuthType": "COGNITO", "CognitoUserPoolArn": pool}):
+        for path, methods in api_body(**auth)["paths"].items():
+            preflight = methods["options"]
+            assert "security" not in preflight, f"{path}: a preflight carries no credentials"
+            assert preflight["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
     tpl = translated()
     (stage,) = (r for r in tpl["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
     (settings,) = resolve(stage["Properties"]["MethodSettings"], tpl, ThrottlingRateLimit="7")
@@ -325,9 +331,8 @@ def test_batch_reads_incoming_writes_results_and_nothing_else() -> None:
         ("s3:GetObject", {"Fn::Sub": "${BatchBucket.Arn}/incoming/*"}),
         ("s3:PutObject", {"Fn::Sub": "${BatchBucket.Arn}/results/*"}),
     ]
-    function = resolve(resources["BatchFunction"]["Properties"], tpl, BatchConcurrency="7")
+    function = resolve(resources["BatchFunction"]["Properties"], tpl)
     assert function["ImageConfig"]["Command"] == ["lesion_api.batch.handler"]
-    assert function["ReservedConcurrentExecutions"] == "7"
     limit = resolve(resources["BatchFunction"]["Properties"], tpl, BatchMaxObjectMB="80")
     assert limit["Environment"]["Variables"]["BATCH_MAX_OBJECT_BYTES"] == "80000000"
 
@@ -336,8 +341,9 @@ def test_batch_is_fed_by_a_queue_that_ends_in_a_dead_letter_queue() -> None:
     tpl = translated()
     resources = tpl["Resources"]
     (mapping,) = (r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping")
-    mapping = resolve(mapping["Properties"], tpl, BatchSize="25")
+    mapping = resolve(mapping["Properties"], tpl, BatchSize="25", BatchConcurrency="7")
     assert mapping["BatchSize"] == "25"
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": "7"}, "no throttled receives"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["BatchQueue", "Arn"]}
     queue = resources["BatchQueue"]["Properties"]

@@ -77,3 +77,10 @@ def test_matches_the_official_scorer(isic_root: Path, tmp_path: Path) -> None:
     reference = scoring.SegmentationScore.from_dir(truth_dir, pred_dir).macro_average
     for name in ("accuracy", "sensitivity", "specificity", "jaccard", "threshold_jaccard", "dice"):
         assert ours[name] == pytest.approx(float(reference[name]), abs=1e-12), name
+
+
+def test_masks_are_read_as_the_official_scorer_reads_them() -> None:
+    """Lesion is > 128, as in isic-challenge-scoring: 128 is background, 129 is lesion."""
+    empty = np.zeros((4, 4), np.uint8)
+    assert score_pair(empty, np.full((4, 4), 128, np.uint8))["dice"] == 1.0
+    assert score_pair(empty, np.full((4, 4), 129, np.uint8))["dice"] == 0.0

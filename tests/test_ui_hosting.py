@@ -272,3 +272,15 @@ def test_missing_permissions_are_a_clear_error(aws, monkeypatch, capsys) -> None
     assert deploy.main(["ui"]) == 2
     err = capsys.readouterr().err
     assert "permission denied for CreateRepository" in err and "Traceback" not in err
+
+
+def test_the_service_waits_for_the_listener_that_forwards() -> None:
+    """With a certificate, HTTP only redirects: the service must wait for the HTTPS listener."""
+    tpl = load_template(TEMPLATE)
+    assert "ListenersReady" in tpl["Resources"]["Service"]["DependsOn"]
+    metadata = tpl["Resources"]["ListenersReady"]["Metadata"]
+    params = {"UiImageUri": IMAGE, "ApiUrl": "https://api.example/prod/"}
+    assert resolve(metadata, tpl, **params, CertificateArn=CERT)["Https"] == {
+        "Ref": "HttpsListener"
+    }
+    assert resolve(metadata, tpl, **params)["Http"] == {"Ref": "HttpListener"}

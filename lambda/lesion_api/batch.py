@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lesion_api.allocator import fix_mmap_threshold
+from lesion_api.batch_layout import INCOMING, result_key
 from lesion_api.imaging import UploadError
 from lesion_api.logs import configure_logging
 from lesion_api.memory_budget import MemoryBudget
@@ -28,8 +29,6 @@ from lesion_api.segmentation import segment_upload
 from lesion_api.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-INCOMING = "incoming/"
-RESULTS = "results/"
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,6 @@ class S3Object:
     etag: str | None
 
 
-def result_key(key: str, suffix: str) -> str:
-    """results/NAME<suffix> for incoming/NAME."""
-    return RESULTS + key.removeprefix(INCOMING) + suffix
-
-
 def s3_objects(s3_event: dict[str, Any]) -> Iterator[S3Object]:
     """The objects of an S3 notification (keys come URL-encoded, spaces as '+')."""
     for record in s3_event.get("Records", []):
@@ -57,7 +51,7 @@ def s3_objects(s3_event: dict[str, Any]) -> Iterator[S3Object]:
             bucket=s3["bucket"]["name"],
             key=urllib.parse.unquote_plus(s3["object"]["key"]),
             size=s3["object"].get("size"),
-            etag=s3["object"].get("eTag"),
+            etag=str(s3["object"].get("eTag", "")).strip('"') or None,
         )
 
 
@@ -95,7 +89,7 @@ class Batch:
             return self.error(obj, 413, f"object is {obj.size} bytes; the limit is {limit}")
         got = self.s3.get_object(Bucket=obj.bucket, Key=obj.key)
         data = got["Body"].read()
-        obj = S3Object(obj.bucket, obj.key, len(data), got.get("ETag", obj.etag))
+        obj = S3Object(obj.bucket, obj.key, len(data), got.get("ETag", "").strip('"') or obj.etag)
         try:
             segmented = segment_upload(data, self.state, self.settings, self.budget, False, None)
         except UploadError as error:

@@ -1,4 +1,5 @@
-"""The served model, loaded once per container (at import, i.e. the Lambda init phase)."""
+"""The served model, loaded once per container (by create_app or create_batch, in the Lambda
+init phase)."""
 
 from __future__ import annotations
 
