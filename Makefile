@@ -8,7 +8,7 @@ TFLITE_VENV := .venv-tflite-runtime
 SAM_VENV := .venv-sam
 DATA ?= ../shared/data
 
-.PHONY: setup up demo test test-deps lint train evaluate parity benchmark containers
+.PHONY: setup up demo test test-deps lint train evaluate parity hard-cases benchmark containers
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
 	@$(BIN)/python -m devtools.docker_engine --compose-plugin
@@ -76,6 +76,15 @@ parity: setup
 	$(BIN)/python -m convert.gate --keras models/unet_float.keras --tflite-dir build/tflite \
 		--data $(DATA) --split models/split.json --out models \
 		--also-runtime tflite-runtime=$(TFLITE_VENV)/bin/python
+
+## The hard-cases set (small, faint lesions with distractors) from the held-out full-field ids,
+## and the deployed model's Dice on it -> models/hard_cases.json, models/hard_cases_best_worst.png
+hard-cases: setup
+	$(BIN)/python -m isic.hard_cases make --data $(DATA) --split models/split.json --out runs/hard
+	$(BIN)/python -m isic.hard_cases score --cases runs/hard --model models/unet.tflite \
+		--out runs/hard_eval
+	cp runs/hard_eval/hard_cases.json models/hard_cases.json
+	cp runs/hard_eval/best_worst.png models/hard_cases_best_worst.png
 
 ## Deployed TFLite path vs float Keras vs the seed's stack; the Lambda handler; serving under load,
 ## latency by image size, peak memory of the worst uploads, batch throughput and the cost of
