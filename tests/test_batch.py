@@ -11,7 +11,6 @@ import json
 import boto3
 import pytest
 from fastapi.testclient import TestClient
-from moto import mock_aws
 from PIL import Image
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE, encode, png_bomb, sample_image
@@ -25,17 +24,10 @@ BUCKET = "lesion-batch"
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    for name, value in (
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(aws):
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    return client
 
 
 @pytest.fixture

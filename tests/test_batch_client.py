@@ -11,7 +11,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from api_support import TINY_TFLITE
 from devtools.events import s3_put
@@ -45,22 +44,15 @@ class S3Notifications(threading.Thread):
 
 
 @pytest.fixture
-def aws(monkeypatch):
-    for name, value in (
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        yield s3
+def s3(aws):
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    return client
 
 
 @pytest.fixture
-def function(aws):
-    notifications = S3Notifications(aws)
+def function(s3):
+    notifications = S3Notifications(s3)
     notifications.start()
     yield notifications
     notifications.stopped.set()
@@ -124,7 +116,7 @@ def test_images_already_in_s3(function, tmp_path) -> None:
     assert {r["status"] for r in table(out).values()} == {"ok"} and len(table(out)) == 3
 
 
-def test_results_that_do_not_come_are_pending(aws, cohort, tmp_path) -> None:
+def test_results_that_do_not_come_are_pending(s3, cohort, tmp_path) -> None:
     out = tmp_path / "out"
     code = client.main(
         [str(cohort), "--out", str(out), "--bucket", BUCKET, "--timeout", "0.2", "--poll", "0.05"]
@@ -133,7 +125,7 @@ def test_results_that_do_not_come_are_pending(aws, cohort, tmp_path) -> None:
     assert {r["status"] for r in table(out).values()} == {"pending"}
 
 
-def test_a_missing_bucket_or_stack_is_a_clear_error(aws, cohort, tmp_path, capsys) -> None:
+def test_a_missing_bucket_or_stack_is_a_clear_error(s3, cohort, tmp_path, capsys) -> None:
     out = str(tmp_path / "out")
     assert client.main([str(cohort), "--out", out, "--bucket", "no-such-bucket"]) == 2
     assert "bucket no-such-bucket does not exist" in capsys.readouterr().err
@@ -141,14 +133,7 @@ def test_a_missing_bucket_or_stack_is_a_clear_error(aws, cohort, tmp_path, capsy
     assert "stack no-such-stack not found" in capsys.readouterr().err
 
 
-def test_missing_credentials_are_a_clear_error(monkeypatch, cohort, tmp_path, capsys) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+def test_missing_credentials_are_a_clear_error(no_aws_credentials, cohort, tmp_path, capsys):
     assert client.main([str(cohort), "--out", str(tmp_path / "out"), "--bucket", BUCKET]) == 2
     err = capsys.readouterr().err
     assert "no AWS credentials found" in err and "Traceback" not in err

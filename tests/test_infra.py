@@ -8,24 +8,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from infra import deploy
 
 ROOT = Path(__file__).parent.parent
 MODEL = ROOT / "tests" / "fixtures" / "models" / "unet_tiny_int8.tflite"
-
-
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in (
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
 
 
 def test_ecr_repositories_are_created_once(aws) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import boto3
 import pytest
 from fastapi.testclient import TestClient
-from moto import mock_aws
 
 from api_support import TINY_TFLITE
 from lesion_api.main import create_app
@@ -19,15 +18,11 @@ SHA256 = hashlib.sha256(TINY_TFLITE.read_bytes()).hexdigest()
 
 
 @pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        client.put_object(Bucket=BUCKET, Key=KEY, Body=TINY_TFLITE.read_bytes())
-        yield client
+def s3(aws):
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BUCKET)
+    client.put_object(Bucket=BUCKET, Key=KEY, Body=TINY_TFLITE.read_bytes())
+    return client
 
 
 def settings(tmp_path: Path, key: str = KEY, sha256: str | None = SHA256) -> Settings:

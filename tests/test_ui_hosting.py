@@ -10,7 +10,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
 from cfn_support import failed_rules, load_template, resolve
@@ -168,18 +167,6 @@ def test_the_template_passes_cfn_lint() -> None:
 # --- the deploy helper, against moto -----------------------------------------------------------
 
 
-@pytest.fixture
-def aws(monkeypatch):
-    for name, value in (
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-    ):
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
-
-
 def api_stack(name: str = "lesion-segmentation", model_bucket: str = "models-bucket") -> None:
     boto3.client("cloudformation").create_stack(
         StackName=name,
@@ -236,14 +223,7 @@ def test_ecr_login_credentials_come_from_the_token(aws) -> None:
     assert registry.startswith("https://") and ".dkr.ecr.us-east-1.amazonaws.com" in registry
 
 
-def test_missing_credentials_are_a_clear_error(monkeypatch, tmp_path, capsys) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+def test_missing_credentials_are_a_clear_error(no_aws_credentials, capsys) -> None:
     assert deploy.main(["ui", "--image", IMAGE]) == 2
     err = capsys.readouterr().err
     assert "no AWS credentials found" in err and "Traceback" not in err
