@@ -24,13 +24,13 @@ import json
 import os
 import statistics
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 from benchmarks.process import ROOT
+from devtools.emulator import invoke
 from devtools.events import event, multipart
 from devtools.offline_bases import LAMBDA_BASE
 from devtools.stack import free_port
@@ -57,43 +57,23 @@ def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], check=True, capture_output=True, text=True).stdout
 
 
-def upload_event() -> bytes:
+def upload_event() -> dict[str, Any]:
     image = Image.open(ROOT / "tests/fixtures/samples/ISIC_0000012.jpg").resize((1024, 768))
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=90)
     content_type, body = multipart(buffer.getvalue(), "x.jpg")
-    return json.dumps(
-        event("v2", "POST", "/v1/segment", body, {"content-type": content_type})
-    ).encode()
+    return event("v2", "POST", "/v1/segment", body, {"content-type": content_type})
 
 
-def invoke(url: str, payload: bytes, timeout: float = 60) -> float:
-    """POST one event; return the client's round trip in ms (retries until the emulator listens)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        request = urllib.request.Request(url, data=payload, method="POST")
-        started = time.perf_counter()
-        try:
-            with urllib.request.urlopen(request, timeout=120) as reply:
-                assert json.loads(reply.read())["statusCode"] == 200
-            return (time.perf_counter() - started) * 1000
-        except (ConnectionError, urllib.error.URLError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def one_cold_start(image: str, env: dict[str, str], payload: bytes) -> dict[str, float]:
+def one_cold_start(image: str, env: dict[str, str], payload: dict[str, Any]) -> dict[str, float]:
     port = free_port()
     flags = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
     container = docker(
         "run", "-d", *LAMBDA_LIKE, *flags, "-p", f"127.0.0.1:{port}:8080", image
     ).strip()  # fmt: skip
     try:
-        url = f"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations"
-        invoke(url, payload)
-        for _ in range(WARM_RUNS):
-            invoke(url, payload)
+        for _ in range(1 + WARM_RUNS):
+            assert invoke(port, payload)["statusCode"] == 200
         logs = subprocess.run(["docker", "logs", container], capture_output=True, text=True)
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True)
@@ -140,12 +120,12 @@ print(json.dumps(sorted({m.split(".")[0] for m in set(sys.modules) - before})))
 """
 
 
-def lazy_imports(image: str, payload: bytes) -> list[str]:
+def lazy_imports(image: str, payload: dict[str, Any]) -> list[str]:
     """Top-level packages the first request imports (not loaded at INIT)."""
     done = subprocess.run(
         ["docker", "run", "--rm", "-i", *LAMBDA_LIKE, "--entrypoint", "python3", image,
          "-c", LAZY_PROBE],
-        input=payload.decode(), capture_output=True, text=True, check=True,
+        input=json.dumps(payload), capture_output=True, text=True, check=True,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
 

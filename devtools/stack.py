@@ -58,12 +58,15 @@ def ui_command(port: int, api_url: str) -> tuple[list[str], dict[str, str]]:
     return command, {**os.environ, "API_URL": api_url}
 
 
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Poll until the URL answers, or fail if the process exits or time runs out."""
+def wait_for(url: str, process: subprocess.Popen | None = None, timeout: float = 60.0) -> None:
+    """Poll until the URL answers, or fail if the process (when given) exits or time runs out;
+    a process whose output is piped has its last output in the error."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{' '.join(process.args[1:4])} exited with {process.returncode}")
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read()[-3000:] if process.stdout else ""
+            name = " ".join(str(arg) for arg in process.args[1:4])
+            raise RuntimeError(f"{name} exited with {process.returncode} {output}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return

@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +24,9 @@ import pytest
 from PIL import Image
 
 from devtools import docker_engine, offline_bases
+from devtools.emulator import invoke
 from devtools.events import event, multipart, s3_put, sqs_batch
-from devtools.stack import free_port
+from devtools.stack import free_port, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -49,21 +49,6 @@ def run(*command: str, timeout: float = 600, **kwargs) -> subprocess.CompletedPr
         f"{' '.join(command)}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     )
     return done
-
-
-def wait_for(url: str, timeout: float = 120, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10):
-                return
-        except OSError:
-            if process is not None and process.poll() is not None:
-                output = process.stdout.read()[-3000:] if process.stdout else ""
-                raise AssertionError(f"{process.args} exited: {output}") from None
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def segment_png(url: str) -> bytes:
@@ -138,9 +123,14 @@ def compose_project(engine: None) -> Iterator[tuple[list[str], dict[str, str]]]:
         )  # fmt: skip
 
 
+def up(compose: list[str], env: dict[str, str], *profile: str) -> None:
+    """`docker compose [--profile P] up`, returning once every service is healthy."""
+    run(*compose, *profile, "up", "-d", "--wait", "--wait-timeout", "180", cwd=ROOT, env=env)
+
+
 def test_compose_up_segments_through_the_ui_container(compose_project, expected_png) -> None:
     compose, env = compose_project
-    run(*compose, "up", "-d", "--wait", "--wait-timeout", "180", cwd=ROOT, env=env)
+    up(compose, env)
     api = f"http://127.0.0.1:{env['API_PORT']}"
     assert segment_png(f"{api}/v1/segment") == expected_png
     through_ui = run(
@@ -154,23 +144,12 @@ def test_compose_up_segments_through_the_ui_container(compose_project, expected_
     with Image.open(SAMPLE) as image:
         assert through_ui.startswith(str(image.size)), through_ui
     assert 0 < float(through_ui.split(")")[1]) < 1
-    wait_for(f"http://127.0.0.1:{env['UI_PORT']}/_stcore/health")
+    wait_for(f"http://127.0.0.1:{env['UI_PORT']}/_stcore/health", timeout=120)
 
 
 def test_compose_s3_profile_loads_the_model_from_local_s3(compose_project) -> None:
     compose, env = compose_project
-    run(
-        *compose,
-        "--profile",
-        "s3",
-        "up",
-        "-d",
-        "--wait",
-        "--wait-timeout",
-        "180",
-        cwd=ROOT,
-        env=env,
-    )
+    up(compose, env, "--profile", "s3")
     with urllib.request.urlopen(f"http://127.0.0.1:{env['API_S3_PORT']}/health", timeout=30) as r:
         health = json.loads(r.read())
     assert health["status"] == "ok"
@@ -187,24 +166,13 @@ def test_api_image_answers_api_gateway_events_under_its_emulator(
         "docker", "run", "-d", "--rm", "-p", f"127.0.0.1:{port}:8080", API_IMAGE
     ).stdout.strip()  # fmt: skip
     try:
-        url = f"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations"
         ctype, body = multipart(SAMPLE.read_bytes(), SAMPLE.name)
-        payload = event(
-            "v2", "POST", "/v1/segment", body, {"content-type": ctype, "accept": "image/png"}
+        answer = invoke(
+            port,
+            event(
+                "v2", "POST", "/v1/segment", body, {"content-type": ctype, "accept": "image/png"}
+            ),
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                request = urllib.request.Request(
-                    url, data=json.dumps(payload).encode(), method="POST"
-                )
-                with urllib.request.urlopen(request, timeout=120) as reply:
-                    answer = json.loads(reply.read())
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
         assert answer["statusCode"] == 200 and answer["isBase64Encoded"] is True
         assert base64.b64decode(answer["body"]) == expected_png
         logs = run("docker", "logs", container)
@@ -236,18 +204,7 @@ def test_batch_handler_under_the_emulator_with_local_s3(compose_project, expecte
     """The image with the batch command (as its ImageConfig.Command sets it) answers an SQS
     batch of S3 notifications: it reads incoming/ and writes results/ in the local S3."""
     compose, env = compose_project
-    run(
-        *compose,
-        "--profile",
-        "s3",
-        "up",
-        "-d",
-        "--wait",
-        "--wait-timeout",
-        "180",
-        cwd=ROOT,
-        env=env,
-    )
+    up(compose, env, "--profile", "s3")
     python = ["-e", "PYTHONPATH=/var/runtime", "--entrypoint", "python3", API_IMAGE, "-c"]
     run(*on_project_network(compose, "--rm", "-v", f"{SAMPLE}:/sample.jpg:ro", *python,
         "import boto3; s3 = boto3.client('s3'); s3.create_bucket(Bucket='batch'); "
@@ -259,19 +216,7 @@ def test_batch_handler_under_the_emulator_with_local_s3(compose_project, expecte
     ).stdout.strip()
     try:
         notification = s3_put("batch", "incoming/visit 1/sample.jpg", SAMPLE.stat().st_size)
-        payload = json.dumps(sqs_batch(notification)).encode()
-        url = f"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                request = urllib.request.Request(url, data=payload, method="POST")
-                with urllib.request.urlopen(request, timeout=120) as reply:
-                    answer = json.loads(reply.read())
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        answer = invoke(port, sqs_batch(notification))
         assert answer == {"batchItemFailures": []}
         results = run(*on_project_network(compose, "--rm", *python,
             "import base64, json, boto3; s3 = boto3.client('s3'); "
@@ -309,7 +254,7 @@ def test_sam_local_start_api_segments_a_real_image(sam_build: Path, expected_png
     )  # fmt: skip
     try:
         api = f"http://127.0.0.1:{port}"
-        wait_for(f"{api}/health", process=server)
+        wait_for(f"{api}/health", server, timeout=120)
         assert segment_png(f"{api}/v1/segment") == expected_png
         answer = segment_json(f"{api}/v1/segment")
         with Image.open(SAMPLE) as image:

@@ -7,16 +7,14 @@ import base64
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from api_support import SAMPLE_JPEG, TINY_TFLITE
+from devtools.emulator import invoke
 from devtools.events import event, multipart
 from devtools.stack import free_port
 
@@ -31,7 +29,7 @@ RIE = next(
 
 
 @pytest.fixture(scope="module")
-def rie_url():
+def rie_port():
     if RIE is None:
         pytest.fail(
             "aws-lambda-rie not found: run `make setup` (installs aws-sam-cli in .venv-sam)"
@@ -56,34 +54,21 @@ def rie_url():
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}/2015-03-31/functions/function/invocations"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.2)
-    yield url
+    yield port
     process.terminate()
     process.wait(timeout=10)
 
 
-def invoke(url: str, payload: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
-
-
-def test_health_through_the_emulator(rie_url: str) -> None:
-    reply = invoke(rie_url, event("v2", "GET", "/health"))
+def test_health_through_the_emulator(rie_port: int) -> None:
+    reply = invoke(rie_port, event("v2", "GET", "/health"))
     assert reply["statusCode"] == 200
     assert json.loads(reply["body"])["model"]["flavour"] == "int8"
 
 
-def test_segment_png_through_the_emulator(rie_url: str) -> None:
+def test_segment_png_through_the_emulator(rie_port: int) -> None:
     content_type, body = multipart(SAMPLE_JPEG.read_bytes())
     reply = invoke(
-        rie_url,
+        rie_port,
         event(
             "v2", "POST", "/v1/segment", body, {"content-type": content_type, "accept": "image/png"}
         ),
