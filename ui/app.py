@@ -10,13 +10,12 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image, ImageOps
 
+from lesion_api.schemas import DEFAULT_MAX_UPLOAD_BYTES
 from lesion_ui import api_client, render
 
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_API_URL = os.environ.get("API_URL", "http://127.0.0.1:8000")
 TIMEOUT_S = float(os.environ.get("API_TIMEOUT_S", "30"))
-# Until /health says otherwise: the API's default (6 MB Lambda payload after base64).
-FALLBACK_MAX_UPLOAD_BYTES = 4_300_000
 
 st.set_page_config(page_title="Skin-lesion segmentation", layout="wide")
 st.title("Skin-lesion segmentation")
@@ -33,7 +32,7 @@ with st.sidebar:
         format="%.3f",
         key="spacing",
     )
-    max_upload_bytes = FALLBACK_MAX_UPLOAD_BYTES
+    max_upload_bytes = DEFAULT_MAX_UPLOAD_BYTES  # until /health says otherwise
     try:
         info = api_client.health(api_url)
         max_upload_bytes = info.limits.max_upload_bytes

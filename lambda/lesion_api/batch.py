@@ -94,9 +94,7 @@ class Batch:
             segmented = segment_upload(data, self.state, self.settings, self.budget, False, None)
         except UploadError as error:
             return self.error(obj, error.status_code, error.detail)
-        result = segmented.result.model_dump(
-            mode="json", exclude={"mask_png_base64", "probability_png_base64"}
-        )
+        result = segmented.result.report()
         mask_key = result_key(obj.key, ".mask.png")
         self.s3.put_object(
             Bucket=obj.bucket, Key=mask_key, Body=segmented.mask_png, ContentType="image/png"

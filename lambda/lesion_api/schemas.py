@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from segcore.predictor import RuntimeInfo
@@ -13,6 +15,11 @@ class ModelInfo(BaseModel):
     sha256: str
     input_size: int = Field(description="side of the square model input, in pixels")
     source: str = Field(description="the model's s3:// URI, or the baked-in file's name")
+
+
+# The 6 MB synchronous Lambda payload, counted after base64 (x4/3) and multipart overhead: the
+# API's default upload limit (Settings.max_upload_bytes), and the UI's until /health says more.
+DEFAULT_MAX_UPLOAD_BYTES = 4_300_000
 
 
 class Limits(BaseModel):
@@ -75,6 +82,8 @@ class Timings(BaseModel):
 
 
 class Segmentation(BaseModel):
+    """A segmentation result; `report()` is the same without the images (for files, tables)."""
+
     model: ModelInfo
     image: ImageSize
     mask_png_base64: str = Field(
@@ -87,3 +96,7 @@ class Segmentation(BaseModel):
     measurements: Measurements
     confidence: Confidence
     timings_ms: Timings
+
+    def report(self) -> dict[str, Any]:
+        """JSON-ready, without the mask and probability PNGs."""
+        return self.model_dump(mode="json", exclude={"mask_png_base64", "probability_png_base64"})

@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lesion_api.schemas import DEFAULT_MAX_UPLOAD_BYTES
 from segcore.paths import DEPLOYED_MODEL
 
 # The baked-in model: /opt/model in the image; the repository's models/ when run from a checkout.
@@ -39,8 +40,7 @@ class Settings(BaseSettings):
         le=16,
         description="threads of each interpreter (default: the cores)",
     )
-    # 6 MB synchronous Lambda payload, counted after base64 (x4/3) and multipart overhead.
-    max_upload_bytes: int = Field(4_300_000, ge=1)
+    max_upload_bytes: int = Field(DEFAULT_MAX_UPLOAD_BYTES, ge=1)
     max_image_pixels: int = Field(40_000_000, ge=1, description="decompression-bomb guard")
     max_decode_bytes: int = Field(
         160_000_000,

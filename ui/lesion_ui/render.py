@@ -56,5 +56,5 @@ def measurement_rows(m: Measurements, confidence: Confidence) -> list[dict[str, 
 
 def report(name: str, body: Segmentation, round_trip_ms: float) -> bytes:
     """The JSON report offered for download (no image data in it)."""
-    keep = body.model_dump(mode="json", exclude={"mask_png_base64", "probability_png_base64"})
-    return json.dumps({"file": name, "round_trip_ms": round_trip_ms, **keep}, indent=2).encode()
+    document = {"file": name, "round_trip_ms": round_trip_ms, **body.report()}
+    return json.dumps(document, indent=2).encode()
