@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -129,7 +130,9 @@ def collect(
     """Wait for every item's result, downloading each as it appears; return those still pending."""
     pending = list(items)
     deadline = time.monotonic() + timeout_s
-    common = RESULTS + _common_prefix([i.key.removeprefix(INCOMING) for i in items])
+    # One listing prefix for all results: character-wise, as S3 matches prefixes.
+    names = [i.key.removeprefix(INCOMING) for i in items]
+    common = RESULTS + os.path.commonprefix(names)  # noqa: RUF071
     with tqdm(total=len(items), desc="results", unit="image") as progress:
         while pending:
             present = set(listed(bucket, common, s3))
@@ -140,16 +143,6 @@ def collect(
                 break
             time.sleep(poll_s)
     return pending
-
-
-def _common_prefix(names: list[str]) -> str:
-    if not names:
-        return ""
-    first, last = min(names), max(names)
-    size = 0
-    while size < min(len(first), len(last)) and first[size] == last[size]:
-        size += 1
-    return first[:size]
 
 
 def row(item: Item, out: Path) -> dict[str, object]:
