@@ -53,6 +53,11 @@ IMPORT_VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+def env_flags(env: dict[str, str]) -> list[str]:
+    """`docker run` arguments that set these environment variables."""
+    return [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
+
+
 def docker(*args: str) -> str:
     return subprocess.run(["docker", *args], check=True, capture_output=True, text=True).stdout
 
@@ -67,9 +72,8 @@ def upload_event() -> dict[str, Any]:
 
 def one_cold_start(image: str, env: dict[str, str], payload: dict[str, Any]) -> dict[str, float]:
     port = free_port()
-    flags = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
     container = docker(
-        "run", "-d", *LAMBDA_LIKE, *flags, "-p", f"127.0.0.1:{port}:8080", image
+        "run", "-d", *LAMBDA_LIKE, *env_flags(env), "-p", f"127.0.0.1:{port}:8080", image
     ).strip()  # fmt: skip
     try:
         for _ in range(1 + WARM_RUNS):
@@ -89,9 +93,10 @@ def one_cold_start(image: str, env: dict[str, str], payload: dict[str, Any]) -> 
 
 def import_ms(image: str, patch: str, env: dict[str, str]) -> float:
     """One fresh process's `import lesion_api.handler` (imports + model load), in ms."""
-    flags = [arg for name, value in env.items() for arg in ("-e", f"{name}={value}")]
     code = TIMED_IMPORT.format(patch=patch)
-    out = docker("run", "--rm", *LAMBDA_LIKE, *flags, "--entrypoint", "python3", image, "-c", code)
+    out = docker(
+        "run", "--rm", *LAMBDA_LIKE, *env_flags(env), "--entrypoint", "python3", image, "-c", code
+    )
     return float(out.strip().splitlines()[-1])
 
 
