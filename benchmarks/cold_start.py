@@ -34,6 +34,7 @@ from devtools.emulator import invoke
 from devtools.events import event, multipart
 from devtools.offline_bases import LAMBDA_BASE
 from devtools.stack import free_port
+from infra.deploy import STANDIN_LABEL
 
 GOALS = {"init_ms": 300.0, "serving_layer_mb": 120.0, "warm_p50_ms": 60.0}
 LAMBDA_LIKE = ["--read-only", "--tmpfs", "/tmp", "--user", "65534:65534"]
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     payload = upload_event()
     standin = docker("image", "inspect", "-f", "{{json .Config.Labels}}", LAMBDA_BASE)
-    is_standin = "offline-standin" in standin
+    is_standin = STANDIN_LABEL in standin
     report: dict[str, object] = {
         "image": args.image,
         "base": LAMBDA_BASE + (" (offline stand-in: Debian 12, Python 3.11)" if is_standin else ""),

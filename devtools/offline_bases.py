@@ -20,13 +20,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+from infra.deploy import STANDIN_LABEL
+
 ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = ROOT / ".docker-build"
 PIP_CA = BUILD_DIR / "pip-ca.pem"
 DEBIAN_IMAGE = "lesion-debian:bookworm"
 PYTHON_BASE = "python:3.12-slim"
 LAMBDA_BASE = "public.ecr.aws/lambda/python:3.12"
-STANDIN_LABEL = "org.lesion-segmentation.offline-standin=true"  # infra.deploy refuses these
+LABEL = f"{STANDIN_LABEL}=true"  # on every stand-in: infra.deploy refuses images built on one
 DEBIAN_PYTHON = "3.11"  # bookworm's python3
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -71,7 +73,7 @@ def build_debian(mirror: str) -> None:
 
 def build_python_base() -> None:
     """PYTHON_BASE: the Debian image, labelled as a stand-in."""
-    dockerfile = f"FROM {DEBIAN_IMAGE}\nLABEL {STANDIN_LABEL}\n"
+    dockerfile = f"FROM {DEBIAN_IMAGE}\nLABEL {LABEL}\n"
     docker(
         "build", "-q", "-t", PYTHON_BASE, "-", input=dockerfile.encode(), stdout=subprocess.DEVNULL
     )
@@ -103,7 +105,7 @@ def build_lambda_base() -> None:
     )  # fmt: skip
     shutil.copy2(rie_binary(), context / "aws-lambda-rie")
     docker(
-        "build", "-q", "--label", STANDIN_LABEL, "--build-arg", f"DEBIAN_IMAGE={DEBIAN_IMAGE}",
+        "build", "-q", "--label", LABEL, "--build-arg", f"DEBIAN_IMAGE={DEBIAN_IMAGE}",
         "-t", LAMBDA_BASE, str(context), stdout=subprocess.DEVNULL,
     )  # fmt: skip
 

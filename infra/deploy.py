@@ -161,7 +161,8 @@ def ecr_credentials(ecr=None) -> tuple[str, str, str]:
     return user, password, data["proxyEndpoint"]
 
 
-def docker_output(*args: str, stdin: str | None = None) -> str:
+def docker(*args: str, stdin: str | None = None) -> str:
+    """Run a docker command; its output, or a DeployError with docker's message."""
     try:
         done = subprocess.run(["docker", *args], input=stdin, text=True, capture_output=True)
     except FileNotFoundError as error:
@@ -171,10 +172,6 @@ def docker_output(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def docker(*args: str, stdin: str | None = None) -> None:
-    docker_output(*args, stdin=stdin)
-
-
 def push_ui_image(repository_uri: str, tag: str, ecr=None) -> str:
     """Build ui/Dockerfile, push it to the repository; return the image URI."""
     user, password, registry = ecr_credentials(ecr)
@@ -182,7 +179,7 @@ def push_ui_image(repository_uri: str, tag: str, ecr=None) -> str:
     image = f"{repository_uri}:{tag}"
     dockerfile = str(ROOT / "ui" / "Dockerfile")
     docker("build", "--platform", "linux/amd64", "-f", dockerfile, "-t", image, str(ROOT))
-    if STANDIN_LABEL in docker_output("image", "inspect", "-f", "{{json .Config.Labels}}", image):
+    if STANDIN_LABEL in docker("image", "inspect", "-f", "{{json .Config.Labels}}", image):
         raise DeployError(
             "the UI image was built on an offline stand-in base (devtools/offline_bases.py): "
             "remove the stand-ins (docker rmi python:3.12-slim) and build on the real base"
