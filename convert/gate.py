@@ -4,6 +4,10 @@ ones that lose Dice against the float Keras model, and deploy the fastest that p
     python -m convert.gate --data ../shared/data --split models/split.json \
         --tflite-dir build/tflite --out models
 
+Every flavour is scored in the serving runtime and, with --also-runtime, in each other runtime
+(through `convert.probe` under that runtime's interpreter) on the same images: a flavour passes
+only when it runs in every runtime and none loses more Dice than allowed.
+
 Exit status: 0 when a flavour is deployed; 1 when none passes (or the one asked for with
 --deploy fails, or, with --strict, any flavour fails). Each refusal names the set and numbers.
 """
@@ -29,7 +33,15 @@ from convert.gate_report import (
     RuntimeCheck,
     SetScore,
 )
-from isic.scoring import Loaded, Predictor, iter_loaded, predict_masks, rows_of
+from isic.scoring import (
+    Loaded,
+    Predictor,
+    iter_loaded,
+    masks_from_probabilities,
+    model_input,
+    predict_masks,
+    rows_of,
+)
 from isic.sets import standard_set_samples
 from segcore.metrics import macro_average
 from segcore.predictor import DEFAULT_RUNTIME, TFLitePredictor
@@ -38,12 +50,15 @@ from segcore.processing import THRESHOLD
 REPORTED = ("dice", "jaccard", "threshold_jaccard")
 
 
+def set_score(rows: list[dict]) -> SetScore:
+    summary = macro_average(rows)
+    return SetScore(n=int(summary["n"]), **{name: summary[name] for name in REPORTED})
+
+
 def summarise(loaded: list[Loaded], predict: Predictor, size: int, label: str) -> SetScore:
     """Macro-averaged ISIC metrics of a predictor on preloaded pairs."""
     print(f"[gate] scoring {label} on {len(loaded)} images", flush=True)
-    rows = rows_of(predict_masks(loaded, predict, size, len(loaded), progress=False))
-    summary = macro_average(rows)
-    return SetScore(n=int(summary["n"]), **{name: summary[name] for name in REPORTED})
+    return set_score(rows_of(predict_masks(loaded, predict, size, len(loaded), progress=False)))
 
 
 def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) -> dict:
@@ -79,18 +94,52 @@ def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) ->
 
 
 def refusals(
-    flavour_sets: dict[str, SetScore], float_sets: dict[str, SetScore], tolerance: float
+    flavour_sets: dict[str, SetScore],
+    float_sets: dict[str, SetScore],
+    tolerance: float,
+    runtime: str,
 ) -> list[str]:
-    """Reasons (one per failing set) why a flavour loses too much Dice."""
+    """Reasons (one per failing set) why a flavour loses too much Dice in one runtime."""
     reasons = []
     for name, result in flavour_sets.items():
         drop = float_sets[name].dice - result.dice
         if drop > tolerance:
             reasons.append(
-                f"{name}: Dice {result.dice:.4f} vs float {float_sets[name].dice:.4f} "
+                f"{runtime} {name}: Dice {result.dice:.4f} vs float {float_sets[name].dice:.4f} "
                 f"(drop {drop:.4f} > tolerance {tolerance})"
             )
     return reasons
+
+
+def check_other_runtime(
+    python: str,
+    runtime: str,
+    path: Path,
+    sets: dict[str, list[Loaded]],
+    inputs: dict[str, np.ndarray],
+    reference: dict[str, np.ndarray],
+    float_sets: dict[str, SetScore],
+) -> RuntimeCheck:
+    """Run the file on every gate image in another runtime and score it there."""
+    names = list(sets)
+    probe = probe_runtime(python, runtime, path, np.concatenate([inputs[n] for n in names]))
+    if not probe.pop("loads"):
+        return RuntimeCheck(loads=False, error=probe["error"])
+    outputs = np.split(probe.pop("outputs"), np.cumsum([len(sets[n]) for n in names])[:-1])
+    scores = {}
+    for name, probabilities in zip(names, outputs, strict=True):
+        score = set_score(rows_of(masks_from_probabilities(sets[name], probabilities)))
+        scores[name] = score.model_copy(update={"delta_dice": score.dice - float_sets[name].dice})
+    everything = np.concatenate(outputs)
+    served = np.concatenate([reference[n] for n in names])
+    return RuntimeCheck(
+        loads=True,
+        version=probe.get("version"),
+        p50_ms_2_threads=probe.get("p50_ms_2_threads"),
+        max_abs_diff=float(np.max(np.abs(everything - served))),
+        mask_agreement=float(np.mean((everything > THRESHOLD) == (served > THRESHOLD))),
+        sets=scores,
+    )
 
 
 def gate_flavour(
@@ -100,14 +149,19 @@ def gate_flavour(
     tolerance: float,
     runtime: str,
     other_runtimes: dict[str, str],
-    probe_inputs: np.ndarray,
 ) -> FlavourResult:
-    """Score, time and probe one .tflite file; the result says whether it passes and why not."""
+    """Score, time and check one .tflite file in every runtime; the result says whether it
+    passes and why not."""
     model = path.read_bytes()
     identity = {"file": str(path), "bytes": len(model), "sha256": hashlib.sha256(model).hexdigest()}
     try:
         predictor = TFLitePredictor(model, runtime=runtime)
-        reference = predictor.predict(probe_inputs)
+        size = predictor.input_size
+        inputs = {
+            name: np.stack([model_input(sample, size) for sample, _, _ in loaded])
+            for name, loaded in sets.items()
+        }
+        reference = {name: predictor.predict(batch) for name, batch in inputs.items()}
     except Exception as error:  # any failure to load or run is a refusal, not a crash
         return FlavourResult(
             **identity,
@@ -115,9 +169,10 @@ def gate_flavour(
             reasons=[f"does not run in {runtime}: {error}"],
             runtimes={runtime: RuntimeCheck(loads=False, error=str(error))},
         )
+    print(f"[gate] scoring {path.stem} in {runtime}", flush=True)
     scores = {}
     for name, loaded in sets.items():
-        score = summarise(loaded, predictor.predict, predictor.input_size, f"{path.stem}/{name}")
+        score = set_score(rows_of(masks_from_probabilities(loaded, reference[name])))
         scores[name] = score.model_copy(update={"delta_dice": score.dice - float_sets[name].dice})
     latency = {
         f"{threads}_thread{'s' if threads > 1 else ''}": TFLitePredictor(
@@ -126,20 +181,15 @@ def gate_flavour(
         for threads in (1, 2)
     }
     runtimes = {runtime: RuntimeCheck(loads=True, version=predictor.runtime.version)}
+    reasons = refusals(scores, float_sets, tolerance, runtime)
     for other, python in other_runtimes.items():
-        probe = probe_runtime(python, other, path, probe_inputs)
-        if probe.pop("loads"):
-            outputs = probe.pop("outputs")
-            runtimes[other] = RuntimeCheck(
-                loads=True,
-                version=probe.get("version"),
-                p50_ms_2_threads=probe.get("p50_ms_2_threads"),
-                max_abs_diff=float(np.max(np.abs(outputs - reference))),
-                mask_agreement=float(np.mean((outputs > THRESHOLD) == (reference > THRESHOLD))),
-            )
+        print(f"[gate] scoring {path.stem} in {other}", flush=True)
+        check = check_other_runtime(python, other, path, sets, inputs, reference, float_sets)
+        runtimes[other] = check
+        if check.sets is None:
+            reasons.append(f"does not run in {other}: {check.error}")
         else:
-            runtimes[other] = RuntimeCheck(loads=False, error=probe["error"])
-    reasons = refusals(scores, float_sets, tolerance)
+            reasons += refusals(check.sets, float_sets, tolerance, other)
     return FlavourResult(
         **identity,
         passed=not reasons,
@@ -199,7 +249,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=PYTHON",
-        help="also check loading in runtime NAME under interpreter PYTHON",
+        help="also gate in runtime NAME under interpreter PYTHON (a flavour must pass there too)",
     )
     parser.add_argument("--deploy", choices=FLAVOURS, help="deploy this flavour, not the fastest")
     parser.add_argument("--strict", action="store_true", help="fail if any flavour fails")
@@ -218,7 +268,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from convert.report import write_markdown
     from isic.scoring import model_predictor
-    from segcore.processing import preprocess
 
     sets = {
         name: list(iter_loaded(samples))
@@ -229,14 +278,13 @@ def main(argv: list[str] | None = None) -> int:
         name: summarise(loaded, predict, size, f"float Keras/{name}")
         for name, loaded in sets.items()
     }
-    probe_inputs = np.stack([preprocess(image, size) for _, image, _ in sets["validation"][:4]])
     others = dict(item.split("=", 1) for item in args.also_runtime)
 
     flavours = {}
     for flavour in args.flavours:
         path = args.tflite_dir / f"unet_{flavour}.tflite"
         flavours[flavour] = gate_flavour(
-            path, sets, float_sets, args.tolerance, args.runtime, others, probe_inputs
+            path, sets, float_sets, args.tolerance, args.runtime, others
         )
         verdict = "PASSED" if flavours[flavour].passed else "REFUSED"
         print(f"[gate] {flavour}: {verdict}", *flavours[flavour].reasons, sep="\n  ")

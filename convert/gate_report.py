@@ -28,7 +28,8 @@ class SetScore(_WithoutEmpty):
 
 
 class RuntimeCheck(_WithoutEmpty):
-    """Whether the file runs in one runtime, and how close that runtime's output is."""
+    """Whether the file runs in one runtime, how close that runtime's output is to the serving
+    runtime's on every gate image, and its own scores on each set (its Dice parity)."""
 
     loads: bool
     version: str | None = None
@@ -36,6 +37,7 @@ class RuntimeCheck(_WithoutEmpty):
     p50_ms_2_threads: float | None = None
     max_abs_diff: float | None = None
     mask_agreement: float | None = None
+    sets: dict[str, SetScore] | None = None
 
 
 class FlavourResult(_WithoutEmpty):

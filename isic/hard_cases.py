@@ -101,12 +101,18 @@ def zoom_out(
     return np.clip(canvas, 0, 255).astype(np.uint8), out_mask
 
 
-def faint(image: Array, mask: Array, rng: np.random.Generator) -> Array:
-    """Pull the lesion's colours toward the skin around it (a low-contrast lesion)."""
+def faint(
+    image: Array,
+    mask: Array,
+    rng: np.random.Generator,
+    keep_range: tuple[float, float] = (0.35, 0.6),
+) -> Array:
+    """Pull the lesion's colours toward the skin around it, keeping a random share of its
+    contrast from `keep_range` (a low-contrast lesion)."""
     lesion = mask > 0
     if not lesion.any():
         return image
-    keep = float(rng.uniform(0.35, 0.6))
+    keep = float(rng.uniform(*keep_range))
     skin = _skin(image, lesion).astype(np.float32)
     soft = np.asarray(Image.fromarray(mask).filter(ImageFilter.GaussianBlur(2)), np.float32) / 255
     pulled = skin + (image.astype(np.float32) - skin) * keep

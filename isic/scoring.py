@@ -70,6 +70,16 @@ def predict_masks(
     return results
 
 
+def masks_from_probabilities(
+    loaded: Sequence[Loaded], probabilities: np.ndarray
+) -> list[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]:
+    """predict_masks' results from probability maps computed elsewhere (another runtime)."""
+    return [
+        (sample, image, truth, postprocess(prob, *truth.shape))
+        for (sample, image, truth), prob in zip(loaded, probabilities, strict=True)
+    ]
+
+
 def rows_of(results: Sequence[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]) -> list[dict]:
     """Per-image ISIC metrics (plus id and size) of predict_masks results."""
     return [

@@ -121,6 +121,38 @@ def test_gate_deploys_the_fastest_passing_flavour(flavour_dir: Path, tmp_path: P
     assert "| int8 |" in (tmp_path / "PARITY.md").read_text()
 
 
+TFLITE_RUNTIME_PYTHON = ROOT / ".venv-tflite-runtime" / "bin" / "python"
+
+
+def test_gate_scores_every_flavour_in_both_runtimes(flavour_dir: Path, tmp_path: Path) -> None:
+    """Dice parity per runtime: the dynamic-range file (which tflite-runtime cannot run) is
+    refused; every other flavour carries its own tflite-runtime scores, close to LiteRT's."""
+    if not TFLITE_RUNTIME_PYTHON.exists():
+        pytest.fail("run `make setup`: the tflite-runtime environment is missing")
+    result = _gate(
+        flavour_dir,
+        tmp_path,
+        "--tolerance",
+        "0.02",
+        "--also-runtime",
+        f"tflite-runtime={TFLITE_RUNTIME_PYTHON}",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = GateReport.read(tmp_path / "parity.json")
+    dynamic = report.flavours["dynamic"]
+    assert not dynamic.passed and not dynamic.runtimes["tflite-runtime"].loads
+    assert any("does not run in tflite-runtime" in r for r in dynamic.reasons)
+    for name in ("float32", "float16", "int8"):
+        check = report.flavours[name].runtimes["tflite-runtime"]
+        served = report.flavours[name].sets
+        assert check.loads and check.sets is not None and served is not None
+        assert set(check.sets) == set(served)
+        for set_name, score in check.sets.items():
+            assert abs(score.dice - served[set_name].dice) < 0.01
+    assert report.deployed is not None and report.deployed.flavour != "dynamic"
+    assert "| dynamic | tflite-runtime |" in (tmp_path / "PARITY.md").read_text()
+
+
 def test_gate_refuses_broken_quantization(tmp_path: Path) -> None:
     """int8 calibrated on black images: the gate must say no, naming set and numbers."""
     model = keras.saving.load_model(TINY, compile=False)

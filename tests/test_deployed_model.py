@@ -74,8 +74,9 @@ def test_float_keras_and_deployed_model_agree() -> None:
 def test_deployed_model_runs_in_tflite_runtime(parity: GateReport, tmp_path: Path) -> None:
     assert parity.deployed is not None
     claim = parity.flavours[parity.deployed.flavour].runtimes.get("tflite-runtime")
-    if not (claim and claim.loads):
-        pytest.skip("the parity report does not claim tflite-runtime for the deployed flavour")
+    assert claim is not None and claim.loads and claim.sets, "gated without tflite-runtime"
+    for name, score in claim.sets.items():
+        assert score.delta_dice is not None and score.delta_dice >= -parity.tolerance, name
     if not TFLITE_RUNTIME_PYTHON.exists():
         pytest.fail("run `make setup`: the tflite-runtime environment is missing")
     predictor = TFLitePredictor(MODELS / "unet.tflite")

@@ -1,79 +1,126 @@
-"""Training input pipeline (tf.data) with augmentation suited to dermoscopy."""
+"""Training augmentation in numpy and Pillow, so it runs the same under any Keras backend.
+
+One pair at a time, seeded by the caller's generator: sometimes a synthetic hard case first
+(the lesion zoomed out onto skin, made faint, with drawn distractors: `isic.hard_cases`' tools,
+with wider ranges and other seeds than the evaluation set), then one joint affine warp of image
+and mask (flips, quarter turns, rotation, zoom in/out with aspect jitter and shift), then colour
+jitter on the image only, sometimes toward darker skin.
+"""
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
+from PIL import Image, ImageDraw
 
-from segcore.processing import binary
+from isic import hard_cases
+from segcore.processing import MASK_LEVEL
+
+Array = np.ndarray
 
 
-def _rotate(x: tf.Tensor, max_degrees: float) -> tf.Tensor:
-    """Rotate (H, W, C) by a random angle about its centre, reflecting at the borders."""
-    angle = tf.random.uniform([], -max_degrees, max_degrees) * math.pi / 180.0
-    height, width = tf.cast(tf.shape(x)[0], tf.float32), tf.cast(tf.shape(x)[1], tf.float32)
-    cx, cy = (width - 1) / 2, (height - 1) / 2
-    cos, sin = tf.cos(angle), tf.sin(angle)
-    transform = tf.stack(
-        [cos, -sin, cx - cos * cx + sin * cy, sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0]
+@dataclass(frozen=True)
+class AugmentConfig:
+    """How often and how strongly each augmentation applies."""
+
+    hard_fraction: float = 0.35
+    """Share of pairs turned into a synthetic hard case before the warp."""
+    lesion_fraction: tuple[float, float] = (0.004, 0.12)
+    """Lesion share of the field after zooming out (log-uniform); evaluation uses 1-5 %."""
+    faint_probability: float = 0.35
+    faint_keep: tuple[float, float] = (0.2, 0.8)
+    """Contrast kept by a faint lesion; evaluation uses 0.35-0.6."""
+    distractor_probability: float = 0.3
+    """Chance of each distractor, independently, in a hard case."""
+    rotation_degrees: float = 30.0
+    zoom_area: tuple[float, float] = (0.4, 1.3)
+    """Area of the sampled box relative to the image: < 1 zooms in, > 1 zooms out."""
+    aspect: tuple[float, float] = (0.7, 1.45)
+    dark_skin_probability: float = 0.15
+
+
+def synthetic_hard_case(
+    image: Array, mask: Array, config: AugmentConfig, rng: np.random.Generator
+) -> tuple[Array, Array]:
+    """A small, perhaps faint lesion in a wide field with distractors (uint8 image, 0/255 mask)."""
+    low, high = np.log(config.lesion_fraction)
+    fraction = float(np.exp(rng.uniform(low, high)))
+    image, mask = hard_cases.zoom_out(image, mask, fraction, rng)
+    if not mask.any():
+        return image, mask
+    if rng.random() < config.faint_probability:
+        image = hard_cases.faint(image, mask, rng, config.faint_keep)
+    picture = Image.fromarray(image)
+    draw = ImageDraw.Draw(picture)
+    for draw_distractor in hard_cases.DRAWN.values():
+        if rng.random() < config.distractor_probability:
+            draw_distractor(draw, mask, rng)
+    image = np.asarray(picture)
+    if rng.random() < config.distractor_probability:
+        image = hard_cases.vignette(image, rng)
+    return image, mask
+
+
+def _affine(
+    height: int, width: int, size: int, config: AugmentConfig, rng: np.random.Generator
+) -> tuple[float, ...]:
+    """PIL's inverse affine (output pixel -> input pixel) for one random warp to size x size."""
+    area = rng.uniform(*config.zoom_area)
+    aspect = float(np.exp(rng.uniform(*np.log(config.aspect))))
+    box_w, box_h = np.sqrt(area * aspect) * width, np.sqrt(area / aspect) * height
+    # The box's centre: anywhere that keeps it over the image (or centred on it when larger).
+    cx = width / 2 + rng.uniform(-1, 1) * abs(width - box_w) / 2
+    cy = height / 2 + rng.uniform(-1, 1) * abs(height - box_h) / 2
+    angle = np.deg2rad(rng.uniform(-config.rotation_degrees, config.rotation_degrees))
+    angle += np.pi / 2 * int(rng.integers(4))
+    flip = -1.0 if rng.random() < 0.5 else 1.0
+    sx, sy = box_w / size, box_h / size
+    cos, sin = np.cos(angle), np.sin(angle)
+    # input = centre + R(angle) @ diag(flip * sx, sy) @ (output - size / 2)
+    a, b = cos * sx * flip, -sin * sy
+    d, e = sin * sx * flip, cos * sy
+    c = cx - a * size / 2 - b * size / 2
+    f = cy - d * size / 2 - e * size / 2
+    return (a, b, c, d, e, f)
+
+
+def warp(
+    image: Array, mask: Array, size: int, coefficients: tuple[float, ...]
+) -> tuple[Array, Array]:
+    """The same affine warp of image (bilinear, black outside) and mask (re-binarised)."""
+    out = (size, size)
+    warped = Image.fromarray(image).transform(
+        out, Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR, fillcolor=(0, 0, 0)
     )
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=x[None],
-        transforms=transform[None],
-        output_shape=tf.shape(x)[:2],
-        fill_value=0.0,
-        interpolation="BILINEAR",
-        fill_mode="REFLECT",
-    )[0]
-
-
-def _scale_aspect_crop(x: tf.Tensor, size: int) -> tf.Tensor:
-    """Random zoom in/out with aspect-ratio jitter, resized to (size, size).
-
-    A box wider than tall squashes the image horizontally, as a full-field 4:3 upload is
-    squashed to the square model input; boxes larger than the image zoom out (black border,
-    like a dermoscope's vignette).
-    """
-    area = tf.random.uniform([], 0.4, 1.3)
-    aspect = tf.exp(tf.random.uniform([], math.log(0.7), math.log(1.45)))
-    box_h, box_w = tf.sqrt(area / aspect), tf.sqrt(area * aspect)
-    y0 = tf.random.uniform([], tf.minimum(0.0, 1 - box_h), tf.maximum(0.0, 1 - box_h))
-    x0 = tf.random.uniform([], tf.minimum(0.0, 1 - box_w), tf.maximum(0.0, 1 - box_w))
-    boxes = tf.stack([y0, x0, y0 + box_h, x0 + box_w])[None]
-    return tf.image.crop_and_resize(x[None], boxes, [0], [size, size], extrapolation_value=0.0)[0]
-
-
-def augment(image: tf.Tensor, mask: tf.Tensor, size: int) -> tuple[tf.Tensor, tf.Tensor]:
-    """Geometric (joint) and photometric (image only) augmentation; uint8 in, float out."""
-    x = tf.concat([tf.cast(image, tf.float32) / 255.0, tf.cast(mask, tf.float32) / 255.0], -1)
-    x = tf.image.random_flip_left_right(x)
-    x = tf.image.random_flip_up_down(x)
-    x = tf.image.rot90(x, tf.random.uniform([], 0, 4, tf.int32))
-    x = _rotate(x, 30.0)
-    x = _scale_aspect_crop(x, size)
-    rgb, mask = x[..., :3], tf.cast(x[..., 3:] > 0.5, tf.float32)
-    rgb = tf.image.random_brightness(rgb, 0.1)
-    rgb = tf.image.random_contrast(rgb, 0.8, 1.25)
-    rgb = tf.image.random_saturation(rgb, 0.75, 1.3)
-    rgb = tf.image.random_hue(rgb, 0.04)
-    return tf.clip_by_value(rgb, 0.0, 1.0) * 255.0, mask
-
-
-def training_dataset(
-    images: np.ndarray, masks: np.ndarray, size: int, batch_size: int, seed: int
-) -> tf.data.Dataset:
-    """Shuffled, augmented, batched, prefetched batches of (pixels 0..255, {0,1} mask)."""
-    ds = tf.data.Dataset.from_tensor_slices((images, masks))
-    ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(lambda i, m: augment(i, m, size), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-
-
-def evaluation_dataset(images: np.ndarray, masks: np.ndarray, batch_size: int) -> tf.data.Dataset:
-    """Un-augmented batches at the model size, for held-out model selection."""
-    ds = tf.data.Dataset.from_tensor_slices(
-        (images.astype(np.float32), binary(masks).astype(np.float32))
+    warped_mask = Image.fromarray(mask).transform(
+        out, Image.Transform.AFFINE, coefficients, Image.Resampling.BILINEAR, fillcolor=0
     )
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return np.asarray(warped), np.asarray(warped_mask) > MASK_LEVEL
+
+
+def colour_jitter(image: Array, config: AugmentConfig, rng: np.random.Generator) -> Array:
+    """Brightness, contrast, saturation and hue jitter, sometimes darker skin; float 0..255."""
+    hsv = np.asarray(Image.fromarray(image).convert("HSV")).copy()
+    hsv[..., 0] += np.uint8(round(rng.uniform(-0.04, 0.04) * 255) % 256)
+    x = np.asarray(Image.fromarray(hsv, "HSV").convert("RGB"), np.float32)
+    grey = x.mean(axis=2, keepdims=True)
+    x = grey + (x - grey) * rng.uniform(0.75, 1.3)
+    x = x.mean() + (x - x.mean()) * rng.uniform(0.8, 1.25)
+    x = x + rng.uniform(-0.1, 0.1) * 255
+    if rng.random() < config.dark_skin_probability:
+        # Darker, warmer skin: a gamma that darkens mid-tones and a brown tint.
+        x = 255 * (np.clip(x, 0, 255) / 255) ** rng.uniform(1.3, 2.2)
+        x = x * np.array([1.0, rng.uniform(0.75, 0.9), rng.uniform(0.6, 0.8)], np.float32)
+    return np.clip(x, 0, 255)
+
+
+def augment_pair(
+    image: Array, mask: Array, size: int, config: AugmentConfig, rng: np.random.Generator
+) -> tuple[Array, Array]:
+    """One augmented pair at size x size: float32 pixels 0..255 (H, W, 3), float32 {0, 1} mask."""
+    if rng.random() < config.hard_fraction:
+        image, mask = synthetic_hard_case(image, mask, config, rng)
+    coefficients = _affine(*mask.shape, size, config, rng)
+    warped, warped_mask = warp(image, mask, size, coefficients)
+    return colour_jitter(warped, config, rng), warped_mask[..., None].astype(np.float32)

@@ -1,27 +1,38 @@
-"""Train the U-Net on data in the official ISIC 2018 layout.
+"""Train the U-Net on ISIC pairs, with any Keras backend (TensorFlow or JAX, CPU or GPU).
 
-    python -m train --data-root ../shared/data/isic2018 --run runs/unet_b16_128
+    python -m train --data-root ../shared/data/isic2018 ../shared/data/isic2018_fullview \
+        --split models/split.json --run runs/unet_b16_128
+    python -m train --pack build/pack_train.npz --holdout-pack build/pack_holdout.npz --run out/run
 
-Writes into the run folder: config.json, split.json, history.csv, curves.png, best.keras
-(checkpoint with optimizer), unet_float.keras (best weights, no optimizer) and metrics.json
-(held-out ids scored at their native resolution). Re-running the same command resumes.
+Pairs come from ISIC-layout folders (all holding the split's ids: crops, full-field copies) or
+from packs written by `python -m train.pack`. Writes into the run folder: config.json,
+split.json, history.csv, curves.png, best.keras (checkpoint with optimizer), unet_float.keras
+(best weights, no optimizer) and metrics.json (held-out ids scored at their native resolution
+per folder, or at the model size from a pack). Re-running the same command resumes.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 from pathlib import Path
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m train", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--data-root",
         type=Path,
-        required=True,
-        help="folder holding ISIC2018_Task1-2_Training_Input etc.",
+        nargs="+",
+        help="ISIC-layout folders (holding ISIC2018_Task1-2_Training_Input etc.) of the same ids",
+    )
+    source.add_argument("--pack", type=Path, help="training pack (python -m train.pack)")
+    parser.add_argument("--holdout-pack", type=Path, help="held-out pack, with --pack")
+    parser.add_argument(
+        "--split", type=Path, help="recorded split.json to use (default: a new seeded split)"
     )
     parser.add_argument("--run", type=Path, required=True, help="run folder (resumes if present)")
     parser.add_argument("--size", type=int, default=128, help="model input size (pixels)")
@@ -34,6 +45,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--holdout-fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument(
+        "--hard-fraction",
+        type=float,
+        default=0.35,
+        help="share of training pairs made into synthetic hard cases",
+    )
+    parser.add_argument(
+        "--init-from", type=Path, help="start from this .keras model's weights (same architecture)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="augmentation threads")
+    parser.add_argument(
         "--limit", type=int, help="use only the first N training pairs (smoke runs)"
     )
     parser.add_argument(
@@ -42,49 +63,69 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=Path(".cache"),
         help="where decoded, resized arrays are kept between runs",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.pack and not args.holdout_pack:
+        parser.error("--pack needs --holdout-pack")
+    return args
+
+
+def load_data(args: argparse.Namespace, run: Path):  # type: ignore[no-untyped-def]
+    """The run's pairs and split (the run's own split.json when resuming)."""
+    from isic import data
+    from train import sources
+
+    if args.pack:
+        loaded = sources.from_packs(args.pack, args.holdout_pack, args.size)
+        data.save_split(loaded.split, run / "split.json", args.seed)
+        return loaded
+    split_path = run / "split.json"
+    if split_path.exists():
+        split = data.load_split(split_path)
+    elif args.split:
+        split = data.load_split(args.split)
+    else:
+        ids = [s.image_id for s in data.find_samples(args.data_root[0], "training")]
+        split = data.split_ids(ids[: args.limit], args.holdout_fraction, args.seed)
+    if args.limit:
+        split = {part: ids[: args.limit] for part, ids in split.items()}
+    data.save_split(split, split_path, args.seed)
+    return sources.from_folders(args.data_root, split, args.size, args.cache_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import keras
 
-    from isic import data
-    from isic.scoring import evaluate, model_predictor
-    from train.cache import load_resized
+    from segcore.processing import binary
+    from train.augment import AugmentConfig
+    from train.batches import AugmentedBatches
     from train.losses import dice_bce_loss, dice_metric
     from train.model import build_unet
-    from train.plots import plot_history
-    from train.runtime import EpochTimer, strategy_scope
+    from train.runtime import EpochTimer, device_description, strategy_scope
 
     run: Path = args.run
     run.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(args.seed)
-
-    samples = data.find_samples(args.data_root, "training")[: args.limit]
-    split_path = run / "split.json"
-    if split_path.exists():
-        split = data.load_split(split_path)
-    else:
-        split = data.split_ids([s.image_id for s in samples], args.holdout_fraction, args.seed)
-        data.save_split(split, split_path, args.seed)
-    by_id = {s.image_id: s for s in samples}
-    train_samples = [by_id[i] for i in split["train"]]
-    holdout_samples = [by_id[i] for i in split["holdout"]]
-
-    # Train crops come from a cache a third larger than the model input, so zoom-in keeps detail.
-    cache_size = round(args.size * 4 / 3 / 16) * 16
-    train_x, train_y = load_resized(train_samples, cache_size, args.cache_dir)
-    hold_x, hold_y = load_resized(holdout_samples, args.size, args.cache_dir)
-
-    from train.augment import evaluation_dataset, training_dataset
-
-    train_ds = training_dataset(train_x, train_y, args.size, args.batch_size, args.seed)
-    hold_ds = evaluation_dataset(hold_x, hold_y, args.batch_size)
-    steps = len(train_x) // args.batch_size
+    loaded = load_data(args, run)
+    monitor = "val_dice_metric"
+    done_epochs = len(history_values(run / "history.csv", monitor))
+    batches = AugmentedBatches(
+        loaded.train_x,
+        loaded.train_y,
+        args.size,
+        args.batch_size,
+        args.seed,
+        AugmentConfig(hard_fraction=args.hard_fraction),
+        first_epoch=done_epochs,
+        workers=args.workers,
+    )
+    hold_y = binary(loaded.hold_y).astype("float32")
+    steps = len(batches)
 
     with strategy_scope():
         model = build_unet(args.size, args.base_filters, args.depth)
+        if args.init_from and not done_epochs:
+            model.set_weights(keras.saving.load_model(args.init_from, compile=False).get_weights())
         schedule = keras.optimizers.schedules.CosineDecay(
             args.lr / 10,
             decay_steps=args.epochs * steps,
@@ -95,20 +136,20 @@ def main(argv: list[str] | None = None) -> int:
         model.compile(keras.optimizers.Adam(schedule), loss=dice_bce_loss, metrics=[dice_metric])
 
     config = {
-        **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "cache_size": cache_size,
+        **{k: _jsonable(v) for k, v in vars(args).items()},
         "parameters": model.count_params(),
-        "n_train": len(train_samples),
-        "n_holdout": len(holdout_samples),
+        "n_train": len(loaded.train_x),
+        "n_holdout": len(loaded.hold_x),
         "backend": keras.backend.backend(),
+        "device": device_description(),
     }
     (run / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     print(json.dumps(config, indent=2), flush=True)
 
-    monitor = "val_dice_metric"
     model.fit(
-        train_ds,
-        validation_data=hold_ds,
+        batches,
+        validation_data=(loaded.hold_x.astype("float32"), hold_y),
+        validation_batch_size=args.batch_size,
         epochs=args.epochs,
         callbacks=[
             EpochTimer(),
@@ -118,34 +159,76 @@ def main(argv: list[str] | None = None) -> int:
                 monitor=monitor,
                 mode="max",
                 save_best_only=True,
-                initial_value_threshold=best_so_far(run / "history.csv", monitor),
+                initial_value_threshold=max(
+                    history_values(run / "history.csv", monitor), default=None
+                ),
             ),
             keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=args.patience),
             keras.callbacks.CSVLogger(run / "history.csv", append=True),
         ],
         verbose=1 if _interactive() else 2,
     )
-    plot_history(run / "history.csv", run / "curves.png")
+    if importlib.util.find_spec("matplotlib"):
+        from train.plots import plot_history
+
+        plot_history(run / "history.csv", run / "curves.png")
+    else:  # a GPU machine without matplotlib
+        print(f"no matplotlib here: draw the curves later with python -m train.plots {run}")
 
     best = keras.saving.load_model(run / "best.keras", compile=False)
     deployable = build_unet(args.size, args.base_filters, args.depth)
     deployable.set_weights(best.get_weights())
     deployable.save(run / "unet_float.keras")
 
-    predict, size = model_predictor(deployable)
-    summary = evaluate(holdout_samples, predict, size, run / "eval_holdout")
-    (run / "metrics.json").write_text(json.dumps({"holdout": summary}, indent=2) + "\n")
-    print(json.dumps({"holdout": summary}, indent=2))
+    metrics = score_holdout(deployable, loaded, run)
+    (run / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(json.dumps(metrics, indent=2))
     return 0
 
 
-def best_so_far(history_csv: Path, monitor: str) -> float | None:
-    """Best value of `monitor` in an earlier (resumed) run's history, so a resumed run keeps it."""
+def score_holdout(model, loaded, run: Path) -> dict:  # type: ignore[no-untyped-def]
+    """ISIC metrics of the held-out ids: per folder at each image's native resolution (with the
+    best/worst overlays), or at the model size when only a pack is at hand."""
+    if not loaded.holdout_samples:
+        return {"holdout_at_model_size": score_arrays(model, loaded.hold_x, loaded.hold_y)}
+    from isic.scoring import evaluate, model_predictor
+
+    predict, size = model_predictor(model)
+    return {
+        f"holdout_{name}": evaluate(samples, predict, size, run / f"eval_{name}")
+        for name, samples in loaded.holdout_samples.items()
+    }
+
+
+def score_arrays(model, images, masks) -> dict:  # type: ignore[no-untyped-def]
+    """Per-image mean ISIC metrics of a Keras model on (uint8 images, 0..255 masks) arrays."""
+    from segcore.metrics import macro_average, score_pair
+    from segcore.processing import postprocess
+
+    rows = []
+    for start in range(0, len(images), 16):
+        batch = images[start : start + 16].astype("float32")
+        for prob, truth in zip(
+            model.predict_on_batch(batch)[..., 0], masks[start : start + 16], strict=True
+        ):
+            rows.append(score_pair(truth[..., 0], postprocess(prob, *truth.shape[:2])))
+    return macro_average(rows)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def history_values(history_csv: Path, monitor: str) -> list[float]:
+    """`monitor` per finished epoch of an earlier (resumed) run, so a resumed run continues it."""
     if not history_csv.exists():
-        return None
+        return []
     with open(history_csv, newline="") as f:
-        values = [float(row[monitor]) for row in csv.DictReader(f) if row.get(monitor)]
-    return max(values, default=None)
+        return [float(row[monitor]) for row in csv.DictReader(f) if row.get(monitor)]
 
 
 def _interactive() -> bool:

@@ -1,8 +1,12 @@
-"""The figure of a training run: loss and Dice curves per epoch."""
+"""The figure of a training run: loss and Dice curves per epoch.
+
+python -m train.plots RUN    # RUN/history.csv -> RUN/curves.png
+"""
 
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -28,3 +32,8 @@ def plot_history(history_csv: Path, out_png: Path) -> None:
     fig.tight_layout()
     fig.savefig(out_png, dpi=100)
     plt.close(fig)
+
+
+if __name__ == "__main__":
+    run = Path(sys.argv[1])
+    plot_history(run / "history.csv", run / "curves.png")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 
@@ -22,12 +23,30 @@ def _gpu_count() -> int:
     return 0
 
 
+def device_description() -> str:
+    """What the training runs on, for the run's config: accelerators, or the CPU's cores."""
+    backend = keras.backend.backend()
+    if _gpu_count() and backend == "jax":
+        import jax
+
+        kinds = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+        return f"{len(kinds)} x {kinds[0]}"
+    if _gpu_count():
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+        return f"{len(gpus)} x {name}"
+    return f"CPU ({os.cpu_count()} cores)"
+
+
 @contextlib.contextmanager
 def strategy_scope() -> Iterator[None]:
     """Scope to build and compile the model in; sets the precision policy for the devices."""
     gpus = _gpu_count()
     if gpus:
-        keras.mixed_precision.set_global_policy("mixed_float16")
+        jax = keras.backend.backend() == "jax"
+        keras.mixed_precision.set_global_policy("mixed_bfloat16" if jax else "mixed_float16")
     if gpus > 1 and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 

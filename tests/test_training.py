@@ -1,0 +1,188 @@
+"""The training pipeline without the dataset: augmentation keeps image and mask aligned, batches
+are reproducible, and a tiny run trains, scores and resumes under TensorFlow and under JAX."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from isic.data import find_samples
+from train.augment import AugmentConfig, augment_pair
+from train.batches import AugmentedBatches
+from train.pack import write_pack
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+# Geometry and colour only, or hard cases without drawn distractors (they may cover the shape).
+PLAIN = AugmentConfig(hard_fraction=0.0, dark_skin_probability=0.0)
+HARD = AugmentConfig(
+    hard_fraction=1.0,
+    lesion_fraction=(0.05, 0.12),
+    faint_probability=0.0,
+    distractor_probability=0.0,
+    dark_skin_probability=0.0,
+)
+
+
+def _shape_pair(size: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """A bright, asymmetric, off-centre shape on darker skin; the mask is exactly the shape."""
+    mask = Image.new("L", (size, size), 0)
+    draw = ImageDraw.Draw(mask)
+    draw.polygon([(30, 40), (120, 55), (95, 80), (50, 130)], fill=255)
+    draw.rectangle([100, 100, 130, 115], fill=255)
+    mask_array = np.asarray(mask)
+    image = np.where(mask_array[..., None] > 0, (235, 225, 215), (70, 50, 45)).astype(np.uint8)
+    return image, mask_array
+
+
+def _iou(image: np.ndarray, mask: np.ndarray) -> float:
+    """IoU of the image's bright pixels (above the midpoint of its two colours) with the mask."""
+    grey = image.mean(axis=2)
+    bright = grey > (grey[mask[..., 0] > 0].mean() + grey[mask[..., 0] == 0].mean()) / 2
+    lesion = mask[..., 0] > 0
+    return float((bright & lesion).sum() / max((bright | lesion).sum(), 1))
+
+
+@pytest.mark.parametrize("config", [PLAIN, HARD], ids=["plain", "hard_case"])
+def test_augmentation_keeps_image_and_mask_aligned(config: AugmentConfig) -> None:
+    image, mask = _shape_pair()
+    for seed in range(40):
+        out, out_mask = augment_pair(image, mask, 96, config, np.random.default_rng(seed))
+        assert out.shape == (96, 96, 3) and out.dtype == np.float32
+        assert out_mask.shape == (96, 96, 1) and set(np.unique(out_mask)) <= {0.0, 1.0}
+        if out_mask.sum() < 30:  # zoomed in off the shape: nothing to compare
+            continue
+        aligned = _iou(out, out_mask)
+        assert aligned > 0.8, f"seed {seed}: image and mask drifted apart (IoU {aligned:.2f})"
+        # The measure can fail: a mask two pixels off scores lower.
+        shifted = np.roll(out_mask, (2, 2), axis=(0, 1))
+        assert _iou(out, shifted) < aligned
+
+
+def test_hard_cases_shrink_the_lesion() -> None:
+    image, mask = _shape_pair()
+    config = AugmentConfig(hard_fraction=1.0, zoom_area=(1.0, 1.0), rotation_degrees=0.0)
+    shares = [
+        augment_pair(image, mask, 96, config, np.random.default_rng(seed))[1].mean()
+        for seed in range(20)
+    ]
+    assert max(shares) < 0.15 < (mask > 0).mean()
+
+
+def _batches(first_epoch: int = 0) -> AugmentedBatches:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (10, 48, 48, 3), dtype=np.uint8)
+    masks = np.zeros((10, 48, 48, 1), np.uint8)
+    masks[:, 10:30, 12:36] = 255
+    return AugmentedBatches(images, masks, 32, 4, seed=7, first_epoch=first_epoch)
+
+
+def test_batches_are_reproducible_and_resume_where_they_stopped() -> None:
+    first, again = _batches(), _batches()
+    assert len(first) == 2
+    x, y = first[1]
+    assert x.shape == (4, 32, 32, 3) and y.shape == (4, 32, 32, 1)
+    np.testing.assert_array_equal(x, again[1][0])
+    np.testing.assert_array_equal(y, again[1][1])
+    first.on_epoch_end()
+    resumed = _batches(first_epoch=1)
+    np.testing.assert_array_equal(first[0][0], resumed[0][0])
+    assert not np.array_equal(first[0][0], again[0][0])  # a new epoch, new augmentation
+
+
+def _train(run: Path, backend: str, source: list[str], epochs: int) -> dict:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "train",
+            *source,
+            "--run",
+            str(run),
+            "--size",
+            "32",
+            "--base-filters",
+            "4",
+            "--depth",
+            "2",
+            "--epochs",
+            str(epochs),
+            "--batch-size",
+            "2",
+            "--cache-dir",
+            str(run.parent / "cache"),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "KERAS_BACKEND": backend},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads((run / "config.json").read_text())
+
+
+def _split(tmp_path: Path) -> Path:
+    ids = json.loads((FIXTURES / "models" / "split.json").read_text())["train"]
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps({"seed": 0, "train": ids[:4], "holdout": ids[4:]}))
+    return path
+
+
+def _history_rows(run: Path) -> list[dict[str, str]]:
+    with (run / "history.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+def test_tiny_run_from_folders_with_tensorflow(tmp_path: Path) -> None:
+    source = [
+        "--data-root",
+        str(FIXTURES / "isic2018"),
+        str(FIXTURES / "isic2018_fullview"),
+        "--split",
+        str(_split(tmp_path)),
+    ]
+    run = tmp_path / "run"
+    config = _train(run, "tensorflow", source, epochs=1)
+    assert config["backend"] == "tensorflow" and config["device"].startswith("CPU")
+    assert config["n_train"] == 8 and config["n_holdout"] == 4  # both folders' pairs
+    for name in ("best.keras", "unet_float.keras", "curves.png", "split.json"):
+        assert (run / name).exists(), name
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics) == {"holdout_isic2018", "holdout_isic2018_fullview"}
+    assert metrics["holdout_isic2018"]["n"] == 2
+    _train(run, "tensorflow", source, epochs=2)  # the same command, more epochs: resumes
+    assert [row["epoch"] for row in _history_rows(run)] == ["0", "1"]
+
+
+@pytest.mark.slow
+def test_tiny_run_from_packs_with_jax(tmp_path: Path) -> None:
+    """The GPU machine's path (scripts/gpu_run.sh): packs in, Keras on JAX."""
+    split = json.loads(_split(tmp_path).read_text())
+    for part in ("train", "holdout"):
+        samples = [s for s in find_samples(FIXTURES / "isic2018") if s.image_id in split[part]]
+        write_pack({"isic2018": samples}, 48, tmp_path / f"{part}.npz")
+    run = tmp_path / "run"
+    source = [
+        "--pack",
+        str(tmp_path / "train.npz"),
+        "--holdout-pack",
+        str(tmp_path / "holdout.npz"),
+    ]
+    config = _train(run, "jax", source, epochs=2)
+    assert config["backend"] == "jax"
+    assert (config["n_train"], config["n_holdout"]) == (4, 2)
+    assert len(_history_rows(run)) == 2
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["holdout_at_model_size"]["n"] == 2
+    assert 0.0 <= metrics["holdout_at_model_size"]["dice"] <= 1.0
+    assert json.loads((run / "split.json").read_text())["holdout"] == sorted(split["holdout"])

@@ -1,0 +1,54 @@
+"""Augmented training batches as a Keras PyDataset: numpy in, numpy out, for any backend."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from train.augment import AugmentConfig, augment_pair
+
+
+class AugmentedBatches(keras.utils.PyDataset):
+    """Shuffled, augmented batches of (pixels 0..255, {0, 1} mask) at size x size.
+
+    Batch `index` of epoch `epoch` depends only on (seed, epoch, index), so batches are the same
+    whatever the number of workers, and a resumed run continues the sequence from `first_epoch`.
+    """
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        masks: np.ndarray,
+        size: int,
+        batch_size: int,
+        seed: int,
+        config: AugmentConfig | None = None,
+        first_epoch: int = 0,
+        workers: int = 1,
+    ) -> None:
+        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=8)
+        if len(images) != len(masks) or len(images) < batch_size:
+            raise ValueError(f"{len(images)} images, {len(masks)} masks, batch {batch_size}")
+        self.images, self.masks = images, masks.reshape(masks.shape[:3])
+        self.size, self.batch_size, self.seed = size, batch_size, seed
+        self.config = config or AugmentConfig()
+        self.epoch = first_epoch
+        self._order = self._shuffle(first_epoch)
+
+    def _shuffle(self, epoch: int) -> np.ndarray:
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.images))
+
+    def __len__(self) -> int:
+        return len(self.images) // self.batch_size
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, self.epoch, index, 1])
+        chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        pairs = [
+            augment_pair(self.images[i], self.masks[i], self.size, self.config, rng) for i in chosen
+        ]
+        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self._order = self._shuffle(self.epoch)
