@@ -8,7 +8,7 @@ TFLITE_VENV := .venv-tflite-runtime
 SAM_VENV := .venv-sam
 DATA ?= ../shared/data
 
-.PHONY: setup up demo test test-deps lint train evaluate parity hard-cases benchmark containers
+.PHONY: setup up demo test test-deps lint train gpu-bundle evaluate parity hard-cases benchmark containers
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
 	@$(BIN)/python -m devtools.docker_engine --compose-plugin
@@ -59,9 +59,18 @@ lint: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Train the committed model's recipe on $(DATA) (hours on 2 CPU cores; resumes if re-run).
+## Train the committed model's recipe on $(DATA) (hours on 2 CPU cores; resumes if re-run):
+## stage 1 on the crops alone, stage 2 from stage 1 on crops + full field with synthetic hard cases.
 train: setup
-	$(BIN)/python -m train --data-root $(DATA)/isic2018 --run runs/unet_b16_128 --size 128 --epochs 23
+	$(BIN)/python -m train --data-root $(DATA)/isic2018 --split models/split.json \
+		--run runs/unet_b16_128 --size 128 --epochs 23 --hard-fraction 0
+	$(BIN)/python -m train --data-root $(DATA)/isic2018 $(DATA)/isic2018_fullview \
+		--split models/split.json --run runs/unet_b16_128_hard --size 128 --epochs 26 \
+		--lr 1e-3 --patience 30 --workers 2 --init-from runs/unet_b16_128/unet_float.keras
+
+## What a GPU run carries (build/gpu: packs at 256 px + wheels); then scripts/gpu_run.sh there.
+gpu-bundle: setup
+	$(BIN)/python -m scripts.gpu_bundle --data $(DATA) --split models/split.json --size 256
 
 ## Score the committed float model on the three evaluation sets (models/metrics.json).
 evaluate: setup

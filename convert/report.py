@@ -22,6 +22,11 @@ def _runtimes(result: FlavourResult) -> str:
     return ", ".join(parts)
 
 
+def _header(columns: list[str]) -> list[str]:
+    """A markdown table's header and rule."""
+    return ["| " + " | ".join(columns) + " |", "| --- " * len(columns) + "|"]
+
+
 def _per_runtime(report: GateReport, set_names: list[str]) -> list[str]:
     """The Dice parity table: each flavour's scores in each runtime it was gated in."""
     lines = [
@@ -29,10 +34,9 @@ def _per_runtime(report: GateReport, set_names: list[str]) -> list[str]:
         "Dice parity per runtime (each runtime's own masks, scored like the serving runtime's; "
         "same mask: share of pixels on the same side of the threshold as the serving runtime):",
         "",
-        "| flavour | runtime | version | "
-        + " | ".join(f"{n} Dice (Δ)" for n in set_names)
-        + " | same mask |",
-        "| --- " * (4 + len(set_names)) + "|",
+        *_header(
+            ["flavour", "runtime", "version", *(f"{n} Dice (Δ)" for n in set_names), "same mask"]
+        ),
     ]
     for flavour, r in report.flavours.items():
         for runtime, check in r.runtimes.items():
@@ -74,10 +78,17 @@ def write_markdown(report: GateReport, path: Path) -> None:
         )
     lines += [
         "",
-        "| flavour | bytes | input | "
-        + " | ".join(f"{n} Dice (Δ) / J / TJ" for n in set_names)
-        + " | p50 ms 1 / 2 threads | loads in | verdict |",
-        "| --- " * (6 + len(set_names)) + "|",
+        *_header(
+            [
+                "flavour",
+                "bytes",
+                "input",
+                *(f"{n} Dice (Δ) / J / TJ" for n in set_names),
+                "p50 ms 1 / 2 threads",
+                "loads in",
+                "verdict",
+            ]
+        ),
     ]
     for flavour, r in report.flavours.items():
         cells = [flavour, f"{r.bytes:,}", r.input_dtype or "-"]

@@ -148,18 +148,20 @@ def test_tiny_run_from_folders_with_tensorflow(tmp_path: Path) -> None:
         "--data-root",
         str(FIXTURES / "isic2018"),
         str(FIXTURES / "isic2018_fullview"),
-        "--split",
-        str(_split(tmp_path)),
+        "--holdout-fraction",
+        "0.34",
     ]
     run = tmp_path / "run"
     config = _train(run, "tensorflow", source, epochs=1)
     assert config["backend"] == "tensorflow" and config["device"].startswith("CPU")
     assert config["n_train"] == 8 and config["n_holdout"] == 4  # both folders' pairs
-    for name in ("best.keras", "unet_float.keras", "curves.png", "split.json"):
+    for name in ("best.keras", "unet_float.keras", "curves.png", "eval_isic2018/per_image.csv"):
         assert (run / name).exists(), name
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics) == {"holdout_isic2018", "holdout_isic2018_fullview"}
     assert metrics["holdout_isic2018"]["n"] == 2
+    split = json.loads((run / "split.json").read_text())
+    assert len(split["holdout"]) == 2 and not set(split["holdout"]) & set(split["train"])
     _train(run, "tensorflow", source, epochs=2)  # the same command, more epochs: resumes
     assert [row["epoch"] for row in _history_rows(run)] == ["0", "1"]
 
