@@ -163,8 +163,16 @@ def fabric(draw: ImageDraw.ImageDraw, mask: Array, rng: np.random.Generator) -> 
     stripe = max(2, width // 80)
     dark = tuple(max(0, c - 40) for c in base)
     x0, y0, x1, y1 = box
-    for offset in range(0, max(x1 - x0, y1 - y0) + (y1 - y0), stripe * 2):
-        draw.line([(x0 + offset, y0), (x0 + offset - (y1 - y0), y1)], fill=dark, width=stripe)
+    # 45-degree stripes, each cut to the band: the point (x0 + offset - t, y0 + t) is inside
+    # for t from max(0, offset - band width) to min(band height, offset).
+    for offset in range(0, (x1 - x0) + (y1 - y0), stripe * 2):
+        start, end = max(0, offset - (x1 - x0)), min(y1 - y0, offset)
+        if start < end:
+            draw.line(
+                [(x0 + offset - start, y0 + start), (x0 + offset - end, y0 + end)],
+                fill=dark,
+                width=stripe,
+            )
 
 
 def hair(draw: ImageDraw.ImageDraw, mask: Array, rng: np.random.Generator) -> None:

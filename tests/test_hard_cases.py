@@ -13,6 +13,7 @@ from isic.hard_cases import (
     DISTRACTORS,
     SIZE_BINS,
     by_group,
+    fabric,
     make_case,
     make_set,
     read_cases,
@@ -67,3 +68,18 @@ def test_the_set_reads_back_and_covers_every_bin_and_distractor(tmp_path: Path) 
     groups = by_group(cases, {c.image_id: 0.5 for c in cases})
     assert groups["faint"]["n"] + groups["not faint"]["n"] == len(cases)
     assert all(g["dice"] == 0.5 for g in groups.values())
+
+
+def test_fabric_stays_in_its_band_away_from_the_lesion() -> None:
+    mask = np.zeros((192, 256), np.uint8)
+    mask[80:110, 100:140] = 255
+    for seed in range(12):
+        picture = Image.new("RGB", (256, 192), (200, 170, 150))
+        fabric(ImageDraw.Draw(picture), mask, np.random.default_rng(seed))
+        changed = np.any(np.asarray(picture) != (200, 170, 150), axis=2)
+        rows, cols = np.nonzero(changed)
+        assert changed.any() and not (changed & (mask > 0)).any()
+        # One band along one edge: everything drawn lies in a strip touching that edge.
+        band = (cols.min(), rows.min(), cols.max(), rows.max())
+        assert band[0] == 0 or band[1] == 0 or band[2] == 255 or band[3] == 191
+        assert changed[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].mean() > 0.95
