@@ -121,6 +121,7 @@ def augment_pair(
     """One augmented pair at size x size: float32 pixels 0..255 (H, W, 3), float32 {0, 1} mask."""
     if rng.random() < config.hard_fraction:
         image, mask = synthetic_hard_case(image, mask, config, rng)
-    coefficients = _affine(*mask.shape, size, config, rng)
+    height, width = mask.shape
+    coefficients = _affine(height, width, size, config, rng)
     warped, warped_mask = warp(image, mask, size, coefficients)
     return colour_jitter(warped, config, rng), warped_mask[..., None].astype(np.float32)

@@ -18,6 +18,12 @@ import csv
 import importlib.util
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from train.sources import TrainingData
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -69,7 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def load_data(args: argparse.Namespace, run: Path):  # type: ignore[no-untyped-def]
+def load_data(args: argparse.Namespace, run: Path) -> TrainingData:
     """The run's pairs and split (the run's own split.json when resuming)."""
     from isic import data
     from train import sources
@@ -186,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def score_holdout(model, loaded, run: Path) -> dict:  # type: ignore[no-untyped-def]
+def score_holdout(model: Any, loaded: TrainingData, run: Path) -> dict[str, dict[str, float]]:
     """ISIC metrics of the held-out ids: per folder at each image's native resolution (with the
     best/worst overlays), or at the model size when only a pack is at hand."""
     if not loaded.holdout_samples:
@@ -200,7 +206,7 @@ def score_holdout(model, loaded, run: Path) -> dict:  # type: ignore[no-untyped-
     }
 
 
-def score_arrays(model, images, masks) -> dict:  # type: ignore[no-untyped-def]
+def score_arrays(model: Any, images: np.ndarray, masks: np.ndarray) -> dict[str, float]:
     """Per-image mean ISIC metrics of a Keras model on (uint8 images, 0..255 masks) arrays."""
     from segcore.metrics import macro_average, score_pair
     from segcore.processing import postprocess
