@@ -5,7 +5,8 @@
 
 Each model is built with random weights (latency does not depend on them), converted to int8
 with real fixture images as calibration data, and timed on one input at 1 and 2 threads
-(median of 50). The quality of the sizes that were trained is in the model card.
+(median of 50): one model call (a served prediction makes `segcore.flips.TEST_TIME_FLIPS`).
+The quality of the sizes that were trained is in the model card.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def measure(size: int, base: int) -> dict[str, float]:
     row = {"size": size, "base_filters": base, "parameters": model.count_params()}
     row["int8_bytes"] = len(flatbuffer)
     for threads in (1, 2):
-        predictor = TFLitePredictor(flatbuffer, num_threads=threads)
+        predictor = TFLitePredictor(flatbuffer, num_threads=threads, flips=1)
         row[f"p50_ms_{threads}_thread"] = predictor.latency_ms(repeats=50)["p50_ms"]
     return row
 

@@ -22,6 +22,7 @@ from scipy import ndimage
 from isic.data import find_samples
 from isic.scoring import iter_loaded, model_input
 from isic.sets import standard_set_samples
+from segcore.flips import flip_averaged
 from segcore.metrics import macro_average, score_pair
 from segcore.predictor import TFLitePredictor
 from segcore.processing import THRESHOLD, postprocess
@@ -51,13 +52,8 @@ CLEANUPS: dict[str, Clean] = {
 
 
 def flipped_maps(predictor: TFLitePredictor, x: np.ndarray) -> list[np.ndarray]:
-    """Probability maps of the input and its three mirrors, mapped back."""
-    maps = []
-    for axes in ((), (1,), (0,), (0, 1)):
-        flipped = np.flip(x, axis=axes) if axes else x
-        prob = predictor.predict(flipped[None])[0]
-        maps.append(np.flip(prob, axis=axes) if axes else prob)
-    return maps
+    """Probability maps of the input and each of its mirrors, mapped back."""
+    return [flip_averaged(predictor.predict, x[None], flips)[0] for flips in (1, 2, 4)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hard", type=Path, help="a hard-cases folder (isic.hard_cases make)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    predictor = TFLitePredictor(args.model, num_threads=2)
+    predictor = TFLitePredictor(args.model, num_threads=2, flips=1)
     sets = standard_set_samples(args.data, args.split)
     if args.hard:
         sets["hard_cases"] = find_samples(args.hard, "training")
@@ -77,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         rows: dict[str, list[dict[str, float]]] = {}
         for sample, _, truth in iter_loaded(samples):
             maps = flipped_maps(predictor, model_input(sample, predictor.input_size))
-            tta = {"single": maps[0], "flips2": np.mean(maps[:2], 0), "flips4": np.mean(maps, 0)}
+            tta = dict(zip(("single", "flips2", "flips4"), maps, strict=True))
             for tta_name, prob in tta.items():
                 for clean_name, clean in CLEANUPS.items():
                     mask = postprocess(clean(prob), *truth.shape)

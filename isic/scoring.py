@@ -16,6 +16,7 @@ from tqdm import tqdm
 from isic.data import Sample, load_pair
 from isic.figures import overlay_grid
 from segcore.decoding import read_for_model
+from segcore.flips import TEST_TIME_FLIPS, flip_averaged
 from segcore.metrics import METRIC_NAMES, macro_average, score_pair
 from segcore.overlay import overlay
 from segcore.processing import postprocess, preprocess
@@ -88,15 +89,18 @@ def rows_of(results: Sequence[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]
     ]
 
 
-def model_predictor(model: Any) -> tuple[Predictor, int]:
-    """Wrap a model with `input_shape` and `predict_on_batch` (a Keras model) as a Predictor;
-    returns it with the model's input size."""
+def model_predictor(model: Any, flips: int = TEST_TIME_FLIPS) -> tuple[Predictor, int]:
+    """Wrap a model with `input_shape` and `predict_on_batch` (a Keras model) as a Predictor
+    with the served test-time flips; returns it with the model's input size."""
     size = model.input_shape[1]
     if size is None:
         raise ValueError("the model has no fixed input size")
 
-    def predict(batch: np.ndarray) -> np.ndarray:
+    def raw(batch: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict_on_batch(batch.astype(np.float32)))[..., 0]
+
+    def predict(batch: np.ndarray) -> np.ndarray:
+        return flip_averaged(raw, batch, flips)
 
     return predict, size
 

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from segcore.decoding import Decoded
+from segcore.flips import TEST_TIME_FLIPS, flip_averaged
 from segcore.processing import mask_image, preprocess, probability_image
 from segcore.timing import latency_ms
 
@@ -75,6 +76,7 @@ class TFLitePredictor:
     """A batch-1 segmentation .tflite model: uint8 pixels in, lesion probabilities out.
 
     Thread-safe: at most `pool_size` interpreters (each with `num_threads` threads) run at once.
+    Each prediction averages `flips` mirror images (segcore.flips; 1 gives the raw model).
     """
 
     def __init__(
@@ -83,6 +85,7 @@ class TFLitePredictor:
         runtime: str = DEFAULT_RUNTIME,
         num_threads: int = 2,
         pool_size: int = 1,
+        flips: int = TEST_TIME_FLIPS,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"pool_size must be >= 1, got {pool_size}")
@@ -91,6 +94,7 @@ class TFLitePredictor:
             {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
         )
         self.pool_size = pool_size
+        self.flips = flips
         self._make_interpreter = functools.partial(
             interpreter_class, **source, num_threads=num_threads
         )
@@ -163,7 +167,12 @@ class TFLitePredictor:
         return real
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
-        """Probability maps (N, S, S) for model inputs (N, S, S, 3) uint8 from `preprocess`."""
+        """Probability maps (N, S, S) for model inputs (N, S, S, 3) uint8 from `preprocess`,
+        averaged over `flips` mirror images (segcore.flips)."""
+        return flip_averaged(self._invoke, batch, self.flips)
+
+    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+        """The model's own probability maps (N, S, S), one interpreter call per image."""
         out = []
         with self._interpreter() as interpreter:
             for pixels in batch:

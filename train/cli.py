@@ -20,9 +20,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import numpy as np
+import numpy as np
 
+if TYPE_CHECKING:
     from train.sources import TrainingData
 
 
@@ -207,16 +207,19 @@ def score_holdout(model: Any, loaded: TrainingData, run: Path) -> dict[str, dict
 
 
 def score_arrays(model: Any, images: np.ndarray, masks: np.ndarray) -> dict[str, float]:
-    """Per-image mean ISIC metrics of a Keras model on (uint8 images, 0..255 masks) arrays."""
+    """Per-image mean ISIC metrics of a Keras model (with the served test-time flips) on
+    (uint8 images, 0..255 masks) arrays."""
+    from segcore.flips import flip_averaged
     from segcore.metrics import macro_average, score_pair
     from segcore.processing import postprocess
 
+    def predict(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict_on_batch(batch.astype("float32")))[..., 0]
+
     rows = []
     for start in range(0, len(images), 16):
-        batch = images[start : start + 16].astype("float32")
-        for prob, truth in zip(
-            model.predict_on_batch(batch)[..., 0], masks[start : start + 16], strict=True
-        ):
+        probabilities = flip_averaged(predict, images[start : start + 16])
+        for prob, truth in zip(probabilities, masks[start : start + 16], strict=True):
             rows.append(score_pair(truth[..., 0], postprocess(prob, *truth.shape[:2])))
     return macro_average(rows)
 
