@@ -31,6 +31,7 @@ Clean = Callable[[np.ndarray], np.ndarray]
 
 
 def largest(prob: np.ndarray) -> np.ndarray:
+    """Only the largest connected lesion region of the thresholded map."""
     labels, count = ndimage.label(prob > THRESHOLD)
     if count < 2:
         return prob
@@ -39,6 +40,7 @@ def largest(prob: np.ndarray) -> np.ndarray:
 
 
 def filled(prob: np.ndarray) -> np.ndarray:
+    """The thresholded map's holes filled."""
     holes = ndimage.binary_fill_holes(prob > THRESHOLD) & ~(prob > THRESHOLD)
     return np.where(holes, 1.0, prob)
 
@@ -52,7 +54,7 @@ CLEANUPS: dict[str, Clean] = {
 
 
 def flipped_maps(predictor: TFLitePredictor, x: np.ndarray) -> list[np.ndarray]:
-    """Probability maps of the input and each of its mirrors, mapped back."""
+    """The input's probability map with 1, 2 and 4 test-time flips (segcore.flips)."""
     return [flip_averaged(predictor.predict, x[None], flips)[0] for flips in (1, 2, 4)]
 
 

@@ -45,14 +45,12 @@ def _per_runtime(report: GateReport, set_names: list[str]) -> list[str]:
             for name in set_names:
                 s = (sets or {}).get(name)
                 cells.append(f"{s.dice:.4f} ({s.delta_dice or 0.0:+.4f})" if s else "-")
-            agreement = check.mask_agreement
-            cells.append(
-                "serving"
-                if runtime == report.serving_runtime and check.loads
-                else f"{agreement:.2%}"
-                if agreement is not None
-                else f"does not load: {(check.error or '')[:80]}"
-            )
+            if not check.loads:
+                cells.append(f"does not load: {(check.error or '')[:80]}")
+            elif runtime == report.serving_runtime:
+                cells.append("serving")
+            else:
+                cells.append(f"{check.mask_agreement or 0.0:.2%}")
             lines.append("| " + " | ".join(cells) + " |")
     return lines
 

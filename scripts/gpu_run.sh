@@ -7,7 +7,7 @@
 #   bash scripts/gpu_run.sh --size 256 --base-filters 32 --batch-size 32 --epochs 40
 #
 # Extra arguments go to `python -m train`. Back on the CPU: `cat unet_float.keras.part-* >
-# unet_float.keras` if it was split, `python -m train.plots RUN`, then convert and gate as usual.
+# unet_float.keras` if it was split, then convert and gate as usual.
 set -euo pipefail
 BUNDLE=${BUNDLE:-build/gpu}
 OUT=${OUT:?set OUT to the folder that comes back}

@@ -16,7 +16,7 @@ TEST_TIME_FLIPS = 4
 """How many mirror images each prediction averages: 1 (none), 2 (+ left-right) or 4 (+ up-down
 and both)."""
 MIRRORS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
-"""The mirrors in order, as axes of an (N, S, S, ...) batch to flip: none, left-right, up-down,
+"""The mirrors in order, as axes of one (S, S, ...) image to flip: none, left-right, up-down,
 both."""
 
 

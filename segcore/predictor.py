@@ -168,17 +168,17 @@ class TFLitePredictor:
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Probability maps (N, S, S) for model inputs (N, S, S, 3) uint8 from `preprocess`,
-        averaged over `flips` mirror images (segcore.flips)."""
-        return flip_averaged(self._invoke, batch, self.flips)
+        averaged over `flips` mirror images (segcore.flips), all on one lent interpreter."""
+        with self._interpreter() as interpreter:
+            return flip_averaged(functools.partial(self._invoke, interpreter), batch, self.flips)
 
-    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+    def _invoke(self, interpreter: Any, batch: np.ndarray) -> np.ndarray:
         """The model's own probability maps (N, S, S), one interpreter call per image."""
         out = []
-        with self._interpreter() as interpreter:
-            for pixels in batch:
-                interpreter.set_tensor(self._input["index"], self._quantize(pixels[None]))
-                interpreter.invoke()
-                out.append(self._dequantize(interpreter.get_tensor(self._output["index"]))[0])
+        for pixels in batch:
+            interpreter.set_tensor(self._input["index"], self._quantize(pixels[None]))
+            interpreter.invoke()
+            out.append(self._dequantize(interpreter.get_tensor(self._output["index"]))[0])
         return np.stack(out)[..., 0]
 
     def latency_ms(

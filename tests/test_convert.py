@@ -17,7 +17,8 @@ keras = pytest.importorskip("keras")
 
 from convert.export import convert  # noqa: E402
 from convert.flavours import FLAVOURS  # noqa: E402
-from convert.gate_report import GateReport  # noqa: E402
+from convert.gate import refusals  # noqa: E402
+from convert.gate_report import GateReport, SetScore  # noqa: E402
 from isic.data import find_samples, load_pair  # noqa: E402
 from isic.scoring import model_predictor  # noqa: E402
 from segcore.predictor import TFLitePredictor  # noqa: E402
@@ -176,3 +177,11 @@ def test_gate_refuses_a_file_that_does_not_load(tmp_path: Path) -> None:
     result = _gate(tmp_path, tmp_path / "out", "--flavours", "float32")
     assert result.returncode == 1
     assert "does not run in litert" in result.stdout
+
+
+def test_a_dice_drop_in_another_runtime_is_a_refusal_naming_it() -> None:
+    served = SetScore(n=10, dice=0.88, jaccard=0.8, threshold_jaccard=0.75)
+    other = SetScore(n=10, dice=0.86, jaccard=0.78, threshold_jaccard=0.72)
+    assert refusals({"validation": served}, {"validation": served}, 0.005, "litert") == []
+    reasons = refusals({"validation": other}, {"validation": served}, 0.005, "tflite-runtime")
+    assert len(reasons) == 1 and reasons[0].startswith("tflite-runtime validation: Dice 0.8600")

@@ -69,7 +69,7 @@ def _affine(
     area = rng.uniform(*config.zoom_area)
     aspect = float(np.exp(rng.uniform(*np.log(config.aspect))))
     box_w, box_h = np.sqrt(area * aspect) * width, np.sqrt(area / aspect) * height
-    # The box's centre: anywhere that keeps it over the image (or centred on it when larger).
+    # The box's centre: shifted by up to half the difference between box and image sides.
     cx = width / 2 + rng.uniform(-1, 1) * abs(width - box_w) / 2
     cy = height / 2 + rng.uniform(-1, 1) * abs(height - box_h) / 2
     angle = np.deg2rad(rng.uniform(-config.rotation_degrees, config.rotation_degrees))

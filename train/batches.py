@@ -42,6 +42,8 @@ class AugmentedBatches(keras.utils.PyDataset):
         return len(self.images) // self.batch_size
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        # The trailing 1 keeps these streams apart from the shuffle's [seed, epoch] (numpy pads
+        # shorter seed sequences with zeros, so [s, e, 0, 0] would equal [s, e]).
         rng = np.random.default_rng([self.seed, self.epoch, index, 1])
         chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
         pairs = [

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from isic.scoring import Predictor
     from train.sources import TrainingData
 
 
@@ -70,8 +70,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where decoded, resized arrays are kept between runs",
     )
     args = parser.parse_args(argv)
-    if args.pack and not args.holdout_pack:
-        parser.error("--pack needs --holdout-pack")
+    if bool(args.pack) != bool(args.holdout_pack):
+        parser.error("--pack and --holdout-pack go together")
+    if args.pack and (args.split or args.limit):
+        parser.error("a pack holds its split: --split and --limit are for --data-root")
     return args
 
 
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     from train.batches import AugmentedBatches
     from train.losses import dice_bce_loss, dice_metric
     from train.model import build_unet
+    from train.plots import plot_history
     from train.runtime import EpochTimer, device_description, strategy_scope
 
     run: Path = args.run
@@ -174,14 +177,10 @@ def main(argv: list[str] | None = None) -> int:
         ],
         verbose=1 if _interactive() else 2,
     )
-    if importlib.util.find_spec("matplotlib"):
-        from train.plots import plot_history
-
-        plot_history(run / "history.csv", run / "curves.png")
-    else:  # a GPU machine without matplotlib
-        print(f"no matplotlib here: draw the curves later with python -m train.plots {run}")
+    plot_history(run / "history.csv", run / "curves.png")
 
     best = keras.saving.load_model(run / "best.keras", compile=False)
+    keras.mixed_precision.set_global_policy("float32")  # what is deployed is float32 throughout
     deployable = build_unet(args.size, args.base_filters, args.depth)
     deployable.set_weights(best.get_weights())
     deployable.save(run / "unet_float.keras")
@@ -195,36 +194,33 @@ def main(argv: list[str] | None = None) -> int:
 def score_holdout(model: Any, loaded: TrainingData, run: Path) -> dict[str, dict[str, float]]:
     """ISIC metrics of the held-out ids: per folder at each image's native resolution (with the
     best/worst overlays), or at the model size when only a pack is at hand."""
-    if not loaded.holdout_samples:
-        return {"holdout_at_model_size": score_arrays(model, loaded.hold_x, loaded.hold_y)}
     from isic.scoring import evaluate, model_predictor
 
     predict, size = model_predictor(model)
+    if not loaded.holdout_samples:
+        return {"holdout_at_model_size": score_arrays(predict, loaded.hold_x, loaded.hold_y)}
     return {
         f"holdout_{name}": evaluate(samples, predict, size, run / f"eval_{name}")
         for name, samples in loaded.holdout_samples.items()
     }
 
 
-def score_arrays(model: Any, images: np.ndarray, masks: np.ndarray) -> dict[str, float]:
-    """Per-image mean ISIC metrics of a Keras model (with the served test-time flips) on
-    (uint8 images, 0..255 masks) arrays."""
-    from segcore.flips import flip_averaged
+def score_arrays(predict: Predictor, images: np.ndarray, masks: np.ndarray) -> dict[str, float]:
+    """Per-image mean ISIC metrics of a predictor on (uint8 images, 0..255 masks) arrays at the
+    model size."""
     from segcore.metrics import macro_average, score_pair
     from segcore.processing import postprocess
 
-    def predict(batch: np.ndarray) -> np.ndarray:
-        return np.asarray(model.predict_on_batch(batch.astype("float32")))[..., 0]
-
     rows = []
     for start in range(0, len(images), 16):
-        probabilities = flip_averaged(predict, images[start : start + 16])
+        probabilities = predict(images[start : start + 16])
         for prob, truth in zip(probabilities, masks[start : start + 16], strict=True):
             rows.append(score_pair(truth[..., 0], postprocess(prob, *truth.shape[:2])))
     return macro_average(rows)
 
 
 def _jsonable(value: object) -> object:
+    """Paths (also in lists) as strings, for config.json."""
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, list):

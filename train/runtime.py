@@ -25,13 +25,13 @@ def _gpu_count() -> int:
 
 def device_description() -> str:
     """What the training runs on, for the run's config: accelerators, or the CPU's cores."""
-    backend = keras.backend.backend()
-    if _gpu_count() and backend == "jax":
+    gpus = _gpu_count()
+    if gpus and keras.backend.backend() == "jax":
         import jax
 
         kinds = [d.device_kind for d in jax.devices() if d.platform == "gpu"]
         return f"{len(kinds)} x {kinds[0]}"
-    if _gpu_count():
+    if gpus:
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")
