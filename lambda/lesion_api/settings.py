@@ -29,8 +29,9 @@ class Settings(BaseSettings):
     model_name: str = "unet-isic2018"
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     runtime: str = "litert"
-    # One guarded interpreter using every core beat a pool of one-thread interpreters at 1, 2
-    # and 8 clients on 2 cores (benchmarks/concurrency.json), so that is the default.
+    # One guarded interpreter using every core is fastest for one request at a time (a Lambda);
+    # with four model calls per request, a pool of one-thread interpreters serves more at 2+
+    # clients on 2 cores (benchmarks/load.json: 68 / 116 / 119 vs 92 / 98 / 95 requests/s).
     interpreters: int = Field(
         1, ge=1, le=64, description="most inferences at once (one interpreter each, on need)"
     )
