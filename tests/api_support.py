@@ -10,6 +10,8 @@ from pathlib import Path
 from PIL import Image
 
 FIXTURES = Path(__file__).parent / "fixtures"
+BATCH_BUCKET = "lesion-batch"
+"""The batch bucket the batch tests create in moto S3 (fixture `batch_s3`)."""
 TINY_TFLITE = FIXTURES / "models" / "unet_tiny_int8.tflite"
 SAMPLE_JPEG = FIXTURES / "samples" / "ISIC_0000012.jpg"
 

@@ -9,6 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from api_support import BATCH_BUCKET
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +40,14 @@ def aws(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv(name, value)
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def batch_s3(aws):
+    """A moto S3 client with the batch bucket (api_support.BATCH_BUCKET) created."""
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=BATCH_BUCKET)
+    return client
 
 
 @pytest.fixture

@@ -8,55 +8,45 @@ from __future__ import annotations
 import io
 import json
 
-import boto3
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from api_support import SAMPLE_JPEG, TINY_TFLITE, encode, png_bomb, sample_image
+from api_support import BATCH_BUCKET, SAMPLE_JPEG, TINY_TFLITE, encode, png_bomb, sample_image
 from devtools.events import s3_put, sqs_batch
 from lesion_api.batch import create_batch
 from lesion_api.batch_layout import result_key
 from lesion_api.main import create_app
 from lesion_api.settings import Settings
 
-BUCKET = "lesion-batch"
-
 
 @pytest.fixture
-def s3(aws):
-    client = boto3.client("s3")
-    client.create_bucket(Bucket=BUCKET)
-    return client
+def batch(batch_s3):
+    return create_batch(Settings(model_path=TINY_TFLITE), s3=batch_s3)
 
 
-@pytest.fixture
-def batch(s3):
-    return create_batch(Settings(model_path=TINY_TFLITE), s3=s3)
-
-
-def put(s3, key: str, data: bytes) -> dict:
+def put(batch_s3, key: str, data: bytes) -> dict:
     """Put an object and return the notification S3 would send for it."""
-    etag = s3.put_object(Bucket=BUCKET, Key=key, Body=data)["ETag"]
-    return s3_put(BUCKET, key, len(data), etag.strip('"'))
+    etag = batch_s3.put_object(Bucket=BATCH_BUCKET, Key=key, Body=data)["ETag"]
+    return s3_put(BATCH_BUCKET, key, len(data), etag.strip('"'))
 
 
-def read(s3, key: str) -> bytes:
-    return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+def read(batch_s3, key: str) -> bytes:
+    return batch_s3.get_object(Bucket=BATCH_BUCKET, Key=key)["Body"].read()
 
 
-def keys(s3) -> set[str]:
-    return {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+def keys(batch_s3) -> set[str]:
+    return {o["Key"] for o in batch_s3.list_objects_v2(Bucket=BATCH_BUCKET).get("Contents", [])}
 
 
-def test_an_image_gets_its_mask_and_the_apis_measurements(s3, batch) -> None:
+def test_an_image_gets_its_mask_and_the_apis_measurements(batch_s3, batch) -> None:
     data = SAMPLE_JPEG.read_bytes()
-    assert batch.handle(put(s3, "incoming/cohort/ISIC_0000012.jpg", data)) == {
+    assert batch.handle(put(batch_s3, "incoming/cohort/ISIC_0000012.jpg", data)) == {
         "processed": 1,
         "errors": 0,
     }
-    result = json.loads(read(s3, "results/cohort/ISIC_0000012.jpg.json"))
-    mask = read(s3, "results/cohort/ISIC_0000012.jpg.mask.png")
+    result = json.loads(read(batch_s3, "results/cohort/ISIC_0000012.jpg.json"))
+    mask = read(batch_s3, "results/cohort/ISIC_0000012.jpg.mask.png")
     with TestClient(create_app(Settings(model_path=TINY_TFLITE))) as client:
         api = client.post("/v1/segment", files={"file": ("a.jpg", data, "image/jpeg")}).json()
         api_mask = client.post(
@@ -86,30 +76,32 @@ def test_an_image_gets_its_mask_and_the_apis_measurements(s3, batch) -> None:
         ("empty.jpg", b"", 400, ""),
     ],
 )
-def test_a_bad_object_gets_an_error_result_not_a_retry(s3, batch, name, data, status, reason):
-    event = put(s3, f"incoming/{name}", data)
+def test_a_bad_object_gets_an_error_result_not_a_retry(batch_s3, batch, name, data, status, reason):
+    event = put(batch_s3, f"incoming/{name}", data)
     assert batch.handle(event) == {"processed": 1, "errors": 1}
-    error = json.loads(read(s3, f"results/{name}.error.json"))
+    error = json.loads(read(batch_s3, f"results/{name}.error.json"))
     assert error["status"] == status and reason in error["error"]
     assert error["source"]["key"] == f"incoming/{name}"
-    assert keys(s3) == {f"incoming/{name}", f"results/{name}.error.json"}, "no mask, no JSON"
+    assert keys(batch_s3) == {f"incoming/{name}", f"results/{name}.error.json"}, "no mask, no JSON"
 
 
-def test_an_object_over_the_size_limit_is_not_read(s3) -> None:
-    batch = create_batch(Settings(model_path=TINY_TFLITE, batch_max_object_bytes=10_000), s3=s3)
+def test_an_object_over_the_size_limit_is_not_read(batch_s3) -> None:
+    batch = create_batch(
+        Settings(model_path=TINY_TFLITE, batch_max_object_bytes=10_000), s3=batch_s3
+    )
     data = SAMPLE_JPEG.read_bytes()
     assert len(data) > 10_000
-    batch.handle(put(s3, "incoming/big.jpg", data))
-    error = json.loads(read(s3, "results/big.jpg.error.json"))
+    batch.handle(put(batch_s3, "incoming/big.jpg", data))
+    error = json.loads(read(batch_s3, "results/big.jpg.error.json"))
     assert error["status"] == 413 and "limit is 10000" in error["error"]
 
 
-def test_running_a_key_again_gives_the_same_results(s3, batch) -> None:
-    event = put(s3, "incoming/a.jpg", SAMPLE_JPEG.read_bytes())
+def test_running_a_key_again_gives_the_same_results(batch_s3, batch) -> None:
+    event = put(batch_s3, "incoming/a.jpg", SAMPLE_JPEG.read_bytes())
     batch.handle(event)
-    first = {k: read(s3, k) for k in keys(s3)}
+    first = {k: read(batch_s3, k) for k in keys(batch_s3)}
     batch.handle(event)
-    again = {k: read(s3, k) for k in keys(s3)}
+    again = {k: read(batch_s3, k) for k in keys(batch_s3)}
     assert first.keys() == again.keys()
     assert first["results/a.jpg.mask.png"] == again["results/a.jpg.mask.png"]
     one, two = (json.loads(d["results/a.jpg.json"]) for d in (first, again))
@@ -117,23 +109,23 @@ def test_running_a_key_again_gives_the_same_results(s3, batch) -> None:
     assert one == two
 
 
-def test_keys_outside_incoming_are_left_alone(s3, batch) -> None:
-    event = put(s3, "results/a.jpg.mask.png", SAMPLE_JPEG.read_bytes())
+def test_keys_outside_incoming_are_left_alone(batch_s3, batch) -> None:
+    event = put(batch_s3, "results/a.jpg.mask.png", SAMPLE_JPEG.read_bytes())
     assert batch.handle(event) == {"processed": 1, "errors": 0}
-    assert keys(s3) == {"results/a.jpg.mask.png"}
+    assert keys(batch_s3) == {"results/a.jpg.mask.png"}
 
 
-def test_keys_arrive_url_encoded(s3, batch) -> None:
+def test_keys_arrive_url_encoded(batch_s3, batch) -> None:
     key = "incoming/visit 2/lesion+1 (left).jpg"
-    batch.handle(put(s3, key, SAMPLE_JPEG.read_bytes()))
-    assert result_key(key, ".json") in keys(s3)
+    batch.handle(put(batch_s3, key, SAMPLE_JPEG.read_bytes()))
+    assert result_key(key, ".json") in keys(batch_s3)
 
 
-def test_an_sqs_batch_reports_only_the_messages_to_retry(s3, batch) -> None:
-    good = put(s3, "incoming/good.jpg", SAMPLE_JPEG.read_bytes())
-    bad = put(s3, "incoming/bad.jpg", b"garbage")
-    vanished = s3_put(BUCKET, "incoming/deleted-before-processing.jpg", 100)
-    s3_test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET}
+def test_an_sqs_batch_reports_only_the_messages_to_retry(batch_s3, batch) -> None:
+    good = put(batch_s3, "incoming/good.jpg", SAMPLE_JPEG.read_bytes())
+    bad = put(batch_s3, "incoming/bad.jpg", b"garbage")
+    vanished = s3_put(BATCH_BUCKET, "incoming/deleted-before-processing.jpg", 100)
+    s3_test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BATCH_BUCKET}
     event = sqs_batch(good, bad, vanished, s3_test_event, "not json")
     answer = batch.handle(event)
     retried = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
@@ -143,11 +135,11 @@ def test_an_sqs_batch_reports_only_the_messages_to_retry(s3, batch) -> None:
         "results/good.jpg.json",
         "results/good.jpg.mask.png",
         "results/bad.jpg.error.json",
-    } <= keys(s3)
+    } <= keys(batch_s3)
 
 
 def test_events_are_the_ones_sam_generates() -> None:
-    event = s3_put(BUCKET, "incoming/x y.jpg", 5)
+    event = s3_put(BATCH_BUCKET, "incoming/x y.jpg", 5)
     (record,) = event["Records"]
     assert record["eventSource"] == "aws:s3" and record["eventName"] == "ObjectCreated:Put"
     assert record["s3"]["object"]["key"] == "incoming/x+y.jpg"

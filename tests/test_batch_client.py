@@ -9,10 +9,9 @@ import json
 import threading
 from pathlib import Path
 
-import boto3
 import pytest
 
-from api_support import TINY_TFLITE
+from api_support import BATCH_BUCKET, TINY_TFLITE
 from devtools.events import s3_put
 from infra import batch as client
 from lesion_api.batch import create_batch
@@ -20,7 +19,6 @@ from lesion_api.settings import Settings
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = sorted((ROOT / "ui" / "samples").glob("*.jpg"))
-BUCKET = "lesion-batch"
 
 
 class S3Notifications(threading.Thread):
@@ -36,23 +34,16 @@ class S3Notifications(threading.Thread):
 
     def run(self) -> None:
         while not self.stopped.wait(0.05):
-            listing = self.s3.list_objects_v2(Bucket=BUCKET, Prefix="incoming/")
+            listing = self.s3.list_objects_v2(Bucket=BATCH_BUCKET, Prefix="incoming/")
             for obj in listing.get("Contents", []):
                 if self.seen.get(obj["Key"]) != obj["ETag"]:
                     self.seen[obj["Key"]] = obj["ETag"]
-                    self.batch.handle(s3_put(BUCKET, obj["Key"], obj["Size"], obj["ETag"]))
+                    self.batch.handle(s3_put(BATCH_BUCKET, obj["Key"], obj["Size"], obj["ETag"]))
 
 
 @pytest.fixture
-def s3(aws):
-    client = boto3.client("s3")
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
-
-@pytest.fixture
-def function(s3):
-    notifications = S3Notifications(s3)
+def function(batch_s3):
+    notifications = S3Notifications(batch_s3)
     notifications.start()
     yield notifications
     notifications.stopped.set()
@@ -76,7 +67,7 @@ def table(out: Path) -> dict[str, dict[str, str]]:
 
 
 def batch(*args: str) -> int:
-    return client.main([*args, "--bucket", BUCKET, "--poll", "0.05", "--timeout", "60"])
+    return client.main([*args, "--bucket", BATCH_BUCKET, "--poll", "0.05", "--timeout", "60"])
 
 
 def test_a_folder_comes_back_as_a_table_and_masks(function, cohort, tmp_path, capsys) -> None:
@@ -94,7 +85,7 @@ def test_a_folder_comes_back_as_a_table_and_masks(function, cohort, tmp_path, ca
         assert (out / "masks" / f"{sample.name}.mask.png").read_bytes().startswith(b"\x89PNG")
     broken = rows["visit 2/broken.jpg"]
     assert broken["status"] == "error" and broken["error"] and not broken["area"]
-    keys = {o["Key"] for o in function.s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    keys = {o["Key"] for o in function.s3.list_objects_v2(Bucket=BATCH_BUCKET)["Contents"]}
     assert "incoming/cohort/notes.txt" not in keys
     assert "3 uploaded, 0 already" in capsys.readouterr().out
 
@@ -109,23 +100,33 @@ def test_a_folder_comes_back_as_a_table_and_masks(function, cohort, tmp_path, ca
 def test_images_already_in_s3(function, tmp_path) -> None:
     for sample in SAMPLES:
         function.s3.put_object(
-            Bucket=BUCKET, Key=f"incoming/archive/{sample.name}", Body=sample.read_bytes()
+            Bucket=BATCH_BUCKET, Key=f"incoming/archive/{sample.name}", Body=sample.read_bytes()
         )
     out = tmp_path / "out"
     assert batch("--from-prefix", "incoming/archive", "--out", str(out)) == 0
     assert {r["status"] for r in table(out).values()} == {"ok"} and len(table(out)) == 3
 
 
-def test_results_that_do_not_come_are_pending(s3, cohort, tmp_path) -> None:
+def test_results_that_do_not_come_are_pending(batch_s3, cohort, tmp_path) -> None:
     out = tmp_path / "out"
     code = client.main(
-        [str(cohort), "--out", str(out), "--bucket", BUCKET, "--timeout", "0.2", "--poll", "0.05"]
+        [
+            str(cohort),
+            "--out",
+            str(out),
+            "--bucket",
+            BATCH_BUCKET,
+            "--timeout",
+            "0.2",
+            "--poll",
+            "0.05",
+        ]
     )
     assert code == 1
     assert {r["status"] for r in table(out).values()} == {"pending"}
 
 
-def test_a_missing_bucket_or_stack_is_a_clear_error(s3, cohort, tmp_path, capsys) -> None:
+def test_a_missing_bucket_or_stack_is_a_clear_error(batch_s3, cohort, tmp_path, capsys) -> None:
     out = str(tmp_path / "out")
     assert client.main([str(cohort), "--out", out, "--bucket", "no-such-bucket"]) == 2
     assert "bucket no-such-bucket does not exist" in capsys.readouterr().err
@@ -134,7 +135,7 @@ def test_a_missing_bucket_or_stack_is_a_clear_error(s3, cohort, tmp_path, capsys
 
 
 def test_missing_credentials_are_a_clear_error(no_aws_credentials, cohort, tmp_path, capsys):
-    assert client.main([str(cohort), "--out", str(tmp_path / "out"), "--bucket", BUCKET]) == 2
+    assert client.main([str(cohort), "--out", str(tmp_path / "out"), "--bucket", BATCH_BUCKET]) == 2
     err = capsys.readouterr().err
     assert "no AWS credentials found" in err and "Traceback" not in err
 
