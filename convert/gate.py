@@ -35,11 +35,9 @@ from convert.gate_report import (
 )
 from isic.scoring import (
     Loaded,
-    Predictor,
     iter_loaded,
     masks_from_probabilities,
     model_input,
-    predict_masks,
     rows_of,
 )
 from isic.sets import standard_set_samples
@@ -56,10 +54,20 @@ def set_score(rows: list[dict]) -> SetScore:
     return SetScore(n=int(summary["n"]), **{name: summary[name] for name in REPORTED})
 
 
-def summarise(loaded: list[Loaded], predict: Predictor, size: int, label: str) -> SetScore:
-    """Macro-averaged ISIC metrics of a predictor on preloaded pairs."""
-    print(f"[gate] scoring {label} on {len(loaded)} images", flush=True)
-    return set_score(rows_of(predict_masks(loaded, predict, size, len(loaded), progress=False)))
+def scored_sets(
+    sets: dict[str, list[Loaded]],
+    probabilities: dict[str, np.ndarray],
+    float_sets: dict[str, SetScore] | None = None,
+) -> dict[str, SetScore]:
+    """Each set's scores from its probability maps, with the Dice change against the float
+    model's when given."""
+    scores = {}
+    for name, loaded in sets.items():
+        score = set_score(rows_of(masks_from_probabilities(loaded, probabilities[name])))
+        if float_sets is not None:
+            score = score.model_copy(update={"delta_dice": score.dice - float_sets[name].dice})
+        scores[name] = score
+    return scores
 
 
 def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) -> dict:
@@ -124,10 +132,6 @@ def check_other_runtime(
     if not probe.pop("loads"):
         return RuntimeCheck(loads=False, error=probe["error"])
     outputs = np.split(probe.pop("outputs"), np.cumsum([len(sets[n]) for n in names])[:-1])
-    scores = {}
-    for name, probabilities in zip(names, outputs, strict=True):
-        score = set_score(rows_of(masks_from_probabilities(sets[name], probabilities)))
-        scores[name] = score.model_copy(update={"delta_dice": score.dice - float_sets[name].dice})
     everything = np.concatenate(outputs)
     served = np.concatenate([reference[n] for n in names])
     return RuntimeCheck(
@@ -136,29 +140,28 @@ def check_other_runtime(
         p50_ms_2_threads=probe.get("p50_ms_2_threads"),
         max_abs_diff=float(np.max(np.abs(everything - served))),
         mask_agreement=float(np.mean((everything > THRESHOLD) == (served > THRESHOLD))),
-        sets=scores,
+        sets=scored_sets(sets, dict(zip(names, outputs, strict=True)), float_sets),
     )
 
 
 def gate_flavour(
     path: Path,
     sets: dict[str, list[Loaded]],
+    inputs: dict[str, np.ndarray],
     float_sets: dict[str, SetScore],
     tolerance: float,
     runtime: str,
     other_runtimes: dict[str, str],
 ) -> FlavourResult:
-    """Score, time and check one .tflite file in every runtime; the result says whether it
-    passes and why not."""
+    """Score, time and check one .tflite file in every runtime on the sets' model inputs (the
+    float model's); the result says whether it passes and why not."""
     model = path.read_bytes()
     identity = {"file": str(path), "bytes": len(model), "sha256": hashlib.sha256(model).hexdigest()}
     try:
         predictor = TFLitePredictor(model, runtime=runtime)
-        size = predictor.input_size
-        inputs = {
-            name: np.stack([model_input(sample, size) for sample, _, _ in loaded])
-            for name, loaded in sets.items()
-        }
+        size = next(iter(inputs.values())).shape[1]
+        if predictor.input_size != size:
+            raise ValueError(f"its input is {predictor.input_size} px, the float model's {size}")
         reference = {name: predictor.predict(batch) for name, batch in inputs.items()}
     except Exception as error:  # any failure to load or run is a refusal, not a crash
         return FlavourResult(
@@ -168,10 +171,7 @@ def gate_flavour(
             runtimes={runtime: RuntimeCheck(loads=False, error=str(error))},
         )
     print(f"[gate] scoring {path.stem} in {runtime}", flush=True)
-    scores = {}
-    for name, loaded in sets.items():
-        score = set_score(rows_of(masks_from_probabilities(loaded, reference[name])))
-        scores[name] = score.model_copy(update={"delta_dice": score.dice - float_sets[name].dice})
+    scores = scored_sets(sets, reference, float_sets)
     latency = {
         f"{threads}_thread{'s' if threads > 1 else ''}": TFLitePredictor(
             model, runtime=runtime, num_threads=threads
@@ -272,17 +272,25 @@ def main(argv: list[str] | None = None) -> int:
         for name, samples in standard_set_samples(args.data, args.split).items()
     }
     predict, size = model_predictor(keras.saving.load_model(args.keras, compile=False))
-    float_sets = {
-        name: summarise(loaded, predict, size, f"float Keras/{name}")
+    inputs = {
+        name: np.stack([model_input(sample, size) for sample, _, _ in loaded])
         for name, loaded in sets.items()
     }
+    print("[gate] scoring the float Keras model", flush=True)
+    float_sets = scored_sets(
+        sets,
+        {  # in chunks: a whole set at once would hold every activation map of every image
+            name: np.concatenate([predict(batch[i : i + 16]) for i in range(0, len(batch), 16)])
+            for name, batch in inputs.items()
+        },
+    )
     others = dict(item.split("=", 1) for item in args.also_runtime)
 
     flavours = {}
     for flavour in args.flavours:
         path = args.tflite_dir / f"unet_{flavour}.tflite"
         flavours[flavour] = gate_flavour(
-            path, sets, float_sets, args.tolerance, args.runtime, others
+            path, sets, inputs, float_sets, args.tolerance, args.runtime, others
         )
         verdict = "PASSED" if flavours[flavour].passed else "REFUSED"
         print(f"[gate] {flavour}: {verdict}", *flavours[flavour].reasons, sep="\n  ")
