@@ -13,12 +13,16 @@ from isic.data import Sample, load_pair
 from segcore.processing import preprocess
 
 
+def resized_mask(mask: np.ndarray, size: int) -> np.ndarray:
+    """A 0/255 mask (H, W) resized exactly as images are (`preprocess`: bilinear, squashed to
+    size x size), as 0..255 levels (size, size, 1), to be re-binarised at the training size."""
+    return preprocess(np.repeat(mask[:, :, None], 3, axis=2), size)[:, :, :1]
+
+
 def _resized_pair(job: tuple[Sample, int]) -> tuple[np.ndarray, np.ndarray]:
     sample, size = job
     image, mask = load_pair(sample)
-    # Masks resize like images (bilinear on 0/255) and are re-binarised at the training size.
-    mask_rgb = np.repeat(mask[:, :, None], 3, axis=2)
-    return preprocess(image, size), preprocess(mask_rgb, size)[:, :, :1]
+    return preprocess(image, size), resized_mask(mask, size)
 
 
 def load_resized(

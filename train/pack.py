@@ -23,6 +23,7 @@ from PIL import Image
 from isic.data import Sample, load_pair
 from isic.sets import select_samples
 from segcore.processing import binary, preprocess
+from train.cache import resized_mask
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ def write_pack(
     for source, samples in sources.items():
         for sample in samples:
             image, mask = load_pair(sample)
-            resized_mask = preprocess(np.repeat(mask[..., None], 3, axis=2), size)[..., 0]
+            levels = resized_mask(mask, size)[..., 0]
             ids.append(sample.image_id)
             names.append(source)
             images.append(_encode(preprocess(image, size), "JPEG", quality=quality))
-            masks.append(_encode(np.where(binary(resized_mask), 255, 0).astype(np.uint8), "PNG"))
+            masks.append(_encode(np.where(binary(levels), 255, 0).astype(np.uint8), "PNG"))
     image_blob, image_offsets = _blob(images)
     mask_blob, mask_offsets = _blob(masks)
     path.parent.mkdir(parents=True, exist_ok=True)

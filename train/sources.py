@@ -11,7 +11,7 @@ import numpy as np
 from isic import data
 from isic.data import Sample
 from segcore.processing import preprocess
-from train.cache import load_resized
+from train.cache import load_resized, resized_mask
 from train.pack import read_pack
 
 
@@ -67,9 +67,7 @@ def from_packs(train_pack: Path, holdout_pack: Path, size: int) -> TrainingData:
     if overlap:
         raise ValueError(f"{len(overlap)} ids are in both packs, e.g. {sorted(overlap)[0]}")
     hold_x = np.stack([preprocess(p.image, size) for p in hold])
-    hold_y = np.stack(
-        [preprocess(np.repeat(p.mask[..., None], 3, axis=2), size)[..., :1] for p in hold]
-    )
+    hold_y = np.stack([resized_mask(p.mask, size) for p in hold])
     return TrainingData(
         np.stack([p.image for p in train]),
         np.stack([p.mask[..., None] for p in train]),
