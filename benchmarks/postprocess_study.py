@@ -22,7 +22,7 @@ from scipy import ndimage
 from isic.data import find_samples
 from isic.scoring import iter_loaded, model_input
 from isic.sets import standard_set_samples
-from segcore.flips import flip_averaged
+from segcore.flips import mirrored_maps
 from segcore.metrics import macro_average, score_pair
 from segcore.predictor import TFLitePredictor
 from segcore.processing import THRESHOLD, postprocess
@@ -54,8 +54,10 @@ CLEANUPS: dict[str, Clean] = {
 
 
 def flipped_maps(predictor: TFLitePredictor, x: np.ndarray) -> list[np.ndarray]:
-    """The input's probability map with 1, 2 and 4 test-time flips (segcore.flips)."""
-    return [flip_averaged(predictor.predict, x[None], flips)[0] for flips in (1, 2, 4)]
+    """The input's probability map with 1, 2 and 4 test-time flips (segcore.flips), from one
+    model call per mirror."""
+    maps = [m[0] for m in mirrored_maps(predictor.predict, x[None], 4)]
+    return [np.mean(maps[:flips], axis=0) for flips in (1, 2, 4)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,17 +20,27 @@ MIRRORS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
 both."""
 
 
+def mirrored_maps(
+    predict: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, flips: int = TEST_TIME_FLIPS
+) -> list[np.ndarray]:
+    """`predict` (a batch (N, S, S, 3) -> maps (N, S, S)) of each of the first `flips` mirrors
+    of the batch, each map flipped back onto the input's grid."""
+    if flips not in (1, 2, 4):
+        raise ValueError(f"flips must be 1, 2 or 4, got {flips}")
+    maps = []
+    for axes in MIRRORS[:flips]:
+        image_axes = tuple(a + 1 for a in axes)
+        mirrored = predict(np.flip(batch, image_axes) if axes else batch)
+        maps.append(np.flip(mirrored, image_axes) if axes else mirrored)
+    return maps
+
+
 def flip_averaged(
     predict: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, flips: int = TEST_TIME_FLIPS
 ) -> np.ndarray:
-    """Mean of `predict` (a batch (N, S, S, 3) -> maps (N, S, S)) over the first `flips`
-    mirrors of the batch, each map flipped back onto the input's grid."""
-    if flips not in (1, 2, 4):
-        raise ValueError(f"flips must be 1, 2 or 4, got {flips}")
+    """The mean of `mirrored_maps`: the prediction we serve and measure."""
     total = np.zeros(batch.shape[:3], np.float32)
-    for axes in MIRRORS[:flips]:
-        image_axes = tuple(a + 1 for a in axes)
-        maps = predict(np.flip(batch, image_axes) if axes else batch)
-        total += np.flip(maps, image_axes) if axes else maps
+    for probabilities in mirrored_maps(predict, batch, flips):
+        total += probabilities
     result: np.ndarray = total / flips
     return result
