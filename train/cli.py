@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     keras.utils.set_random_seed(args.seed)
     loaded = load_data(args, run)
     monitor = "val_dice_metric"
-    done_epochs = len(history_values(run / "history.csv", monitor))
+    history = history_values(run / "history.csv", monitor)
+    done_epochs = len(history)
     batches = AugmentedBatches(
         loaded.train_x,
         loaded.train_y,
@@ -168,9 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                 monitor=monitor,
                 mode="max",
                 save_best_only=True,
-                initial_value_threshold=max(
-                    history_values(run / "history.csv", monitor), default=None
-                ),
+                initial_value_threshold=max(history, default=None),
             ),
             keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=args.patience),
             keras.callbacks.CSVLogger(run / "history.csv", append=True),
