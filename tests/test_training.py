@@ -18,6 +18,7 @@ from isic.data import find_samples
 from train.augment import AugmentConfig, augment_pair
 from train.batches import AugmentedBatches
 from train.pack import write_pack
+from train.schedule import cosine_rate
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -98,7 +99,7 @@ def test_batches_are_reproducible_and_resume_where_they_stopped() -> None:
     assert not np.array_equal(first[0][0], again[0][0])  # a new epoch, new augmentation
 
 
-def _train(run: Path, backend: str, source: list[str], epochs: int) -> dict:
+def _train(run: Path, backend: str, source: list[str], epochs: int, *extra: str) -> dict:
     result = subprocess.run(
         [
             sys.executable,
@@ -119,6 +120,7 @@ def _train(run: Path, backend: str, source: list[str], epochs: int) -> dict:
             "2",
             "--cache-dir",
             str(run.parent / "cache"),
+            *extra,
         ],
         cwd=ROOT,
         env={**os.environ, "KERAS_BACKEND": backend},
@@ -180,10 +182,11 @@ def test_tiny_run_from_packs_with_jax(tmp_path: Path) -> None:
         "--holdout-pack",
         str(tmp_path / "holdout.npz"),
     ]
-    config = _train(run, "jax", source, epochs=2)
+    config = _train(run, "jax", source, 2, "--time-budget", "600")
     assert config["backend"] == "jax"
     assert (config["n_train"], config["n_holdout"]) == (4, 2)
-    assert len(_history_rows(run)) == 2
+    rates = [float(row["learning_rate"]) for row in _history_rows(run)]
+    assert rates == pytest.approx([cosine_rate(e, 2, config["lr"]) for e in range(2)])
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["holdout_at_model_size"]["n"] == 2
     assert 0.0 <= metrics["holdout_at_model_size"]["dice"] <= 1.0

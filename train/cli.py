@@ -48,6 +48,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (cosine decay)")
     parser.add_argument("--patience", type=int, default=12, help="early-stopping patience")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        help="seconds of training at most: the run ends after the epochs that fit, its learning"
+        " rate decayed over them (for a lent GPU's time)",
+    )
     parser.add_argument("--holdout-fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument(
@@ -111,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     from train.model import build_unet
     from train.plots import plot_history
     from train.runtime import EpochTimer, device_description, strategy_scope
+    from train.schedule import EpochSchedule
 
     run: Path = args.run
     run.mkdir(parents=True, exist_ok=True)
@@ -130,20 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
     )
     hold_y = binary(loaded.hold_y).astype("float32")
-    steps = len(batches)
 
     with strategy_scope():
         model = build_unet(args.size, args.base_filters, args.depth)
         if args.init_from and not done_epochs:
             model.set_weights(keras.saving.load_model(args.init_from, compile=False).get_weights())
-        schedule = keras.optimizers.schedules.CosineDecay(
-            args.lr / 10,
-            decay_steps=args.epochs * steps,
-            alpha=0.02,
-            warmup_target=args.lr,
-            warmup_steps=steps,
-        )
-        model.compile(keras.optimizers.Adam(schedule), loss=dice_bce_loss, metrics=[dice_metric])
+        model.compile(keras.optimizers.Adam(args.lr), loss=dice_bce_loss, metrics=[dice_metric])
 
     config = {
         **{k: _jsonable(v) for k, v in vars(args).items()},
@@ -163,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         epochs=args.epochs,
         callbacks=[
             EpochTimer(),
+            EpochSchedule(args.epochs, args.lr, args.time_budget),
             keras.callbacks.BackupAndRestore(str(run / "backup"), delete_checkpoint=False),
             keras.callbacks.ModelCheckpoint(
                 run / "best.keras",
