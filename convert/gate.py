@@ -277,13 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, loaded in sets.items()
     }
     print("[gate] scoring the float Keras model", flush=True)
-    float_sets = scored_sets(
-        sets,
-        {  # in chunks: a whole set at once would hold every activation map of every image
-            name: np.concatenate([predict(batch[i : i + 16]) for i in range(0, len(batch), 16)])
-            for name, batch in inputs.items()
-        },
-    )
+    float_sets = scored_sets(sets, {name: predict(batch) for name, batch in inputs.items()})
     others = dict(item.split("=", 1) for item in args.also_runtime)
 
     flavours = {}

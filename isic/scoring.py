@@ -25,6 +25,9 @@ Predictor = Callable[[np.ndarray], np.ndarray]
 """Maps a batch of model inputs (N, S, S, 3) uint8 to probability maps (N, S, S) float."""
 
 
+MODEL_CHUNK = 16
+"""Images per call of a Keras model: a whole set at once would hold every activation map."""
+
 Loaded = tuple[Sample, np.ndarray, np.ndarray]
 """(sample, RGB image, 0/255 ground-truth mask) as read by `load_pair`."""
 
@@ -91,13 +94,19 @@ def rows_of(results: Sequence[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]
 
 def model_predictor(model: Any, flips: int = TEST_TIME_FLIPS) -> tuple[Predictor, int]:
     """Wrap a model with `input_shape` and `predict_on_batch` (a Keras model) as a Predictor
-    with the served test-time flips; returns it with the model's input size."""
+    with the served test-time flips; returns it with the model's input size. Any batch size:
+    the model sees it in chunks of MODEL_CHUNK."""
     size = model.input_shape[1]
     if size is None:
         raise ValueError("the model has no fixed input size")
 
     def raw(batch: np.ndarray) -> np.ndarray:
-        return np.asarray(model.predict_on_batch(batch.astype(np.float32)))[..., 0]
+        return np.concatenate(
+            [
+                np.asarray(model.predict_on_batch(chunk.astype(np.float32)))[..., 0]
+                for chunk in np.split(batch, range(MODEL_CHUNK, len(batch), MODEL_CHUNK))
+            ]
+        )
 
     def predict(batch: np.ndarray) -> np.ndarray:
         return flip_averaged(raw, batch, flips)

@@ -6,13 +6,13 @@
 # from the repository root, one quoted "NAME train-arguments" per run:
 #
 #   OUT=/tmp/out bash scripts/gpu_run.sh \
-#       "b32_192 --size 192 --base-filters 32 --batch-size 32 --epochs 300 --time-budget 380" \
-#       "b32_128 --size 128 --base-filters 32 --batch-size 32 --epochs 300 --time-budget 380"
+#       "b32_192 --size 192 --base-filters 32 --batch-size 32 --epochs 400 --patience 1000 --time-budget 400" \
+#       "b32_128 --size 128 --base-filters 32 --batch-size 32 --epochs 400 --patience 1000 --time-budget 400"
 #
 # Each run NAME leaves $OUT/NAME.tar (config, split, history, curves, metrics, log) and
 # $OUT/NAME.keras, split into NAME.keras.part-* when over 15 MiB (at most 8 files of 16 MiB come
-# back). Back on the CPU: `python -m scripts.gpu_unpack $FILES_AT/NAME runs/NAME`, then convert and
-# gate as usual.
+# back). Back on the CPU: `python -m scripts.gpu_unpack --files FOLDER --name NAME` rebuilds
+# runs/NAME; then convert and gate as usual.
 set -euo pipefail
 BUNDLE=${BUNDLE:-build/gpu}
 OUT=${OUT:?set OUT to the folder that comes back}

@@ -210,11 +210,10 @@ def score_arrays(predict: Predictor, images: np.ndarray, masks: np.ndarray) -> d
     from segcore.metrics import macro_average, score_pair
     from segcore.processing import postprocess
 
-    rows = []
-    for start in range(0, len(images), 16):
-        probabilities = predict(images[start : start + 16])
-        for prob, truth in zip(probabilities, masks[start : start + 16], strict=True):
-            rows.append(score_pair(truth[..., 0], postprocess(prob, *truth.shape[:2])))
+    rows = [
+        score_pair(truth[..., 0], postprocess(prob, *truth.shape[:2]))
+        for prob, truth in zip(predict(images), masks, strict=True)
+    ]
     return macro_average(rows)
 
 

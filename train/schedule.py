@@ -42,11 +42,12 @@ class EpochSchedule(keras.callbacks.Callback):
         self._epoch_start = time.perf_counter()
         if self._first_epoch is None:
             self._first_epoch = epoch
-        self.model.optimizer.learning_rate = cosine_rate(epoch, self.total, self.peak)
+        self._rate = cosine_rate(epoch, self.total, self.peak)
+        self.model.optimizer.learning_rate = self._rate
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is not None:
-            logs["learning_rate"] = cosine_rate(epoch, self.total, self.peak)
+            logs["learning_rate"] = self._rate
         if self.budget is None:
             return
         now = time.perf_counter()
