@@ -1,0 +1,62 @@
+"""Weight averaging (train.average): the mean of each tensor, refused across architectures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from train.average import average_weights
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_weighted_mean_of_each_tensor() -> None:
+    a = [np.zeros((2, 3)), np.full(4, 2.0)]
+    b = [np.ones((2, 3)), np.full(4, 6.0)]
+    mean = average_weights([a, b], [0.25, 0.75])
+    np.testing.assert_allclose(mean[0], np.full((2, 3), 0.75))
+    np.testing.assert_allclose(mean[1], np.full(4, 5.0))
+
+
+@pytest.mark.parametrize(
+    ("second", "shares", "message"),
+    [
+        ([np.zeros((3, 2))], [0.5, 0.5], "architecture"),
+        ([np.zeros((2, 3))], [0.6, 0.6], "sum to 1"),
+        ([np.zeros((2, 3))], [1.0], "one share per model"),
+    ],
+)
+def test_refuses_what_cannot_be_averaged(
+    second: list[np.ndarray], shares: list[float], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        average_weights([[np.zeros((2, 3))], second], shares)
+
+
+def test_cli_writes_a_model_with_the_mean_weights(tmp_path: Path) -> None:
+    keras = pytest.importorskip("keras")
+    from train.model import build_unet
+
+    paths = []
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        model = build_unet(32, base_filters=4, depth=2)
+        paths.append(tmp_path / f"m{seed}.keras")
+        model.save(paths[-1])
+    out = tmp_path / "soup" / "unet_float.keras"
+    result = subprocess.run(
+        [sys.executable, "-m", "train.average", *map(str, paths), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    weights = [keras.saving.load_model(p, compile=False).get_weights() for p in (*paths, out)]
+    for first, second, averaged in zip(*weights, strict=True):
+        np.testing.assert_allclose(averaged, (first + second) / 2, rtol=1e-6, atol=1e-7)
+    assert not np.allclose(weights[0][0], weights[1][0])  # the seeds gave different models
