@@ -62,7 +62,8 @@ lint: setup
 ## Train the committed model's recipe on $(DATA) (hours on 2 CPU cores; resumes if re-run):
 ## stage 1 on the crops alone, stage 2 from stage 1 on crops + full field with synthetic hard cases,
 ## stage 3 from stage 2 at a lower rate with another seed, stage 4 from stage 3 at half that rate
-## with fewer synthetic hard cases (the deployed model).
+## with fewer synthetic hard cases, stage 5 from stage 4 at half that again with fewer still (the
+## deployed model).
 train: setup
 	$(BIN)/python -m train --data-root $(DATA)/isic2018 --split models/split.json \
 		--run runs/unet_b16_128 --size 128 --epochs 23 --hard-fraction 0
@@ -77,6 +78,10 @@ train: setup
 		--split models/split.json --run runs/unet_b16_128_stage4 --size 128 --epochs 63 \
 		--lr 2e-4 --patience 100 --seed 4242 --hard-fraction 0.2 --workers 2 \
 		--init-from runs/unet_b16_128_stage3/unet_float.keras
+	$(BIN)/python -m train --data-root $(DATA)/isic2018 $(DATA)/isic2018_fullview \
+		--split models/split.json --run runs/unet_b16_128_stage5 --size 128 --epochs 32 \
+		--lr 1e-4 --patience 100 --seed 5151 --hard-fraction 0.1 --workers 2 \
+		--init-from runs/unet_b16_128_stage4/unet_float.keras
 
 ## What a GPU run carries (build/gpu: packs at 256 px + wheels); then scripts/gpu_run.sh there.
 gpu-bundle: setup

@@ -1,12 +1,14 @@
 """The Dice-parity gate: score every TFLite flavour through the serving predictor, refuse the
-ones that lose Dice against the float Keras model, and deploy the fastest that passes.
+ones that lose Dice (or the ISIC ranking metric, thresholded Jaccard) against the float Keras
+model, and deploy the fastest that passes.
 
     python -m convert.gate --data ../shared/data --split models/split.json \
         --tflite-dir build/tflite --out models
 
 Every flavour is scored in the serving runtime and, with --also-runtime, in each other runtime
 (through `convert.probe` under that runtime's interpreter) on the same images: a flavour passes
-only when it runs in every runtime and none loses more Dice than allowed.
+only when it runs in every runtime and loses no more Dice and thresholded Jaccard than allowed
+in any of them.
 
 Exit status: 0 when a flavour is deployed; 1 when none passes (or the one asked for with
 --deploy fails, or, with --strict, any flavour fails). Each refusal names the set and numbers.
@@ -32,6 +34,7 @@ from convert.gate_report import (
     GateReport,
     RuntimeCheck,
     SetScore,
+    Tolerances,
 )
 from isic.scoring import (
     Loaded,
@@ -59,13 +62,20 @@ def scored_sets(
     probabilities: dict[str, np.ndarray],
     float_sets: dict[str, SetScore] | None = None,
 ) -> dict[str, SetScore]:
-    """Each set's scores from its probability maps, with the Dice change against the float
-    model's when given."""
+    """Each set's scores from its probability maps, with the changes against the float model's
+    when given."""
     scores = {}
     for name, loaded in sets.items():
         score = set_score(rows_of(masks_from_probabilities(loaded, probabilities[name])))
         if float_sets is not None:
-            score = score.model_copy(update={"delta_dice": score.dice - float_sets[name].dice})
+            reference = float_sets[name]
+            score = score.model_copy(
+                update={
+                    "delta_dice": score.dice - reference.dice,
+                    "delta_threshold_jaccard": score.threshold_jaccard
+                    - reference.threshold_jaccard,
+                }
+            )
         scores[name] = score
     return scores
 
@@ -102,18 +112,20 @@ def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) ->
 def refusals(
     flavour_sets: dict[str, SetScore],
     float_sets: dict[str, SetScore],
-    tolerance: float,
+    tolerances: Tolerances,
     runtime: str,
 ) -> list[str]:
-    """Reasons (one per failing set) why a flavour loses too much Dice in one runtime."""
+    """Reasons (one per failing set and metric) why a flavour loses too much in one runtime."""
     reasons = []
     for name, result in flavour_sets.items():
-        drop = float_sets[name].dice - result.dice
-        if drop > tolerance:
-            reasons.append(
-                f"{runtime} {name}: Dice {result.dice:.4f} vs float {float_sets[name].dice:.4f} "
-                f"(drop {drop:.4f} > tolerance {tolerance})"
-            )
+        for metric, label in (("dice", "Dice"), ("threshold_jaccard", "thresholded Jaccard")):
+            ours, theirs = getattr(result, metric), getattr(float_sets[name], metric)
+            allowed = getattr(tolerances, metric)
+            if theirs - ours > allowed:
+                reasons.append(
+                    f"{runtime} {name}: {label} {ours:.4f} vs float {theirs:.4f} "
+                    f"(drop {theirs - ours:.4f} > tolerance {allowed})"
+                )
     return reasons
 
 
@@ -149,7 +161,7 @@ def gate_flavour(
     sets: dict[str, list[Loaded]],
     inputs: dict[str, np.ndarray],
     float_sets: dict[str, SetScore],
-    tolerance: float,
+    tolerances: Tolerances,
     runtime: str,
     other_runtimes: dict[str, str],
 ) -> FlavourResult:
@@ -179,7 +191,7 @@ def gate_flavour(
         for threads in (1, 2)
     }
     runtimes = {runtime: RuntimeCheck(loads=True, version=predictor.runtime.version)}
-    reasons = refusals(scores, float_sets, tolerance, runtime)
+    reasons = refusals(scores, float_sets, tolerances, runtime)
     for other, python in other_runtimes.items():
         print(f"[gate] scoring {path.stem} in {other}", flush=True)
         check = check_other_runtime(python, other, path, sets, inputs, reference, float_sets)
@@ -187,7 +199,7 @@ def gate_flavour(
         if check.sets is None:
             reasons.append(f"does not run in {other}: {check.error}")
         else:
-            reasons += refusals(check.sets, float_sets, tolerance, other)
+            reasons += refusals(check.sets, float_sets, tolerances, other)
     return FlavourResult(
         **identity,
         passed=not reasons,
@@ -241,6 +253,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.005,
         help="largest allowed drop in per-image mean Dice, absolute",
     )
+    parser.add_argument(
+        "--tj-tolerance",
+        type=float,
+        default=0.02,
+        help="largest allowed drop in per-image mean thresholded Jaccard, absolute (it moves "
+        "in steps of 0.65/n or more as single images cross the metric's 0.65 cut)",
+    )
     parser.add_argument("--runtime", default=DEFAULT_RUNTIME, help="the serving runtime")
     parser.add_argument(
         "--also-runtime",
@@ -279,12 +298,13 @@ def main(argv: list[str] | None = None) -> int:
     print("[gate] scoring the float Keras model", flush=True)
     float_sets = scored_sets(sets, {name: predict(batch) for name, batch in inputs.items()})
     others = dict(item.split("=", 1) for item in args.also_runtime)
+    tolerances = Tolerances(dice=args.tolerance, threshold_jaccard=args.tj_tolerance)
 
     flavours = {}
     for flavour in args.flavours:
         path = args.tflite_dir / f"unet_{flavour}.tflite"
         flavours[flavour] = gate_flavour(
-            path, sets, inputs, float_sets, args.tolerance, args.runtime, others
+            path, sets, inputs, float_sets, tolerances, args.runtime, others
         )
         verdict = "PASSED" if flavours[flavour].passed else "REFUSED"
         print(f"[gate] {flavour}: {verdict}", *flavours[flavour].reasons, sep="\n  ")
@@ -295,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     if deployed:
         target.write_bytes((args.tflite_dir / f"unet_{deployed}.tflite").read_bytes())
     report = GateReport(
-        tolerance=args.tolerance,
+        tolerances=tolerances,
         serving_runtime=args.runtime,
         float_keras=FloatKeras(file=str(args.keras), sets=float_sets),
         flavours=flavours,

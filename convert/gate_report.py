@@ -25,6 +25,7 @@ class SetScore(_WithoutEmpty):
     jaccard: float
     threshold_jaccard: float
     delta_dice: float | None = Field(None, description="versus the float Keras model")
+    delta_threshold_jaccard: float | None = Field(None, description="versus the float model")
 
 
 class RuntimeCheck(_WithoutEmpty):
@@ -64,8 +65,16 @@ class Deployed(BaseModel):
     input_size: int
 
 
+class Tolerances(BaseModel):
+    """The largest drop against the float model that a flavour may show, per metric, on any set
+    in any runtime."""
+
+    dice: float
+    threshold_jaccard: float
+
+
 class GateReport(BaseModel):
-    tolerance: float
+    tolerances: Tolerances
     serving_runtime: str
     float_keras: FloatKeras
     flavours: dict[str, FlavourResult]

@@ -31,11 +31,17 @@ def _per_runtime(report: GateReport, set_names: list[str]) -> list[str]:
     """The Dice parity table: each flavour's scores in each runtime it was gated in."""
     lines = [
         "",
-        "Dice parity per runtime (each runtime's own masks, scored like the serving runtime's; "
+        "Parity per runtime (each runtime's own masks, scored like the serving runtime's; "
         "same mask: share of pixels on the same side of the threshold as the serving runtime):",
         "",
         *_header(
-            ["flavour", "runtime", "version", *(f"{n} Dice (Δ)" for n in set_names), "same mask"]
+            [
+                "flavour",
+                "runtime",
+                "version",
+                *(f"{n} Dice (Δ) / TJ (Δ)" for n in set_names),
+                "same mask",
+            ]
         ),
     ]
     for flavour, r in report.flavours.items():
@@ -44,7 +50,12 @@ def _per_runtime(report: GateReport, set_names: list[str]) -> list[str]:
             cells = [flavour, runtime, check.version or "-"]
             for name in set_names:
                 s = (sets or {}).get(name)
-                cells.append(f"{s.dice:.4f} ({s.delta_dice or 0.0:+.4f})" if s else "-")
+                cells.append(
+                    f"{s.dice:.4f} ({s.delta_dice or 0.0:+.4f}) / {s.threshold_jaccard:.4f} "
+                    f"({s.delta_threshold_jaccard or 0.0:+.4f})"
+                    if s
+                    else "-"
+                )
             if not check.loads:
                 cells.append(f"does not load: {(check.error or '')[:80]}")
             elif runtime == report.serving_runtime:
@@ -63,9 +74,10 @@ def write_markdown(report: GateReport, path: Path) -> None:
         "",
         f"Per-image mean ISIC metrics at each mask's native size, every flavour run through the "
         f"serving predictor ({report.serving_runtime}) with the shared pre/post-processing. "
-        f"A flavour is refused when it does not run in every runtime gated, or its Dice drops "
-        f"more than {report.tolerance} below the float Keras model's on any set in any of "
-        f"them. Latency: one image at the model size, median of 30.",
+        f"A flavour is refused when it does not run in every runtime gated, or on any set in any "
+        f"of them its Dice drops more than {report.tolerances.dice} or its thresholded Jaccard "
+        f"more than {report.tolerances.threshold_jaccard} below the float Keras model's. "
+        f"Latency: one image at the model size, median of 30.",
         "",
         "| set | n | float Keras Dice | Jaccard | thresholded Jaccard |",
         "| --- | --- | --- | --- | --- |",
@@ -81,7 +93,7 @@ def write_markdown(report: GateReport, path: Path) -> None:
                 "flavour",
                 "bytes",
                 "input",
-                *(f"{n} Dice (Δ) / J / TJ" for n in set_names),
+                *(f"{n} Dice (Δ) / J / TJ (Δ)" for n in set_names),
                 "p50 ms 1 / 2 threads",
                 "loads in",
                 "verdict",
@@ -94,7 +106,7 @@ def write_markdown(report: GateReport, path: Path) -> None:
             s = (r.sets or {}).get(name)
             cells.append(
                 f"{s.dice:.4f} ({s.delta_dice or 0.0:+.4f}) / {s.jaccard:.4f} / "
-                f"{s.threshold_jaccard:.4f}"
+                f"{s.threshold_jaccard:.4f} ({s.delta_threshold_jaccard or 0.0:+.4f})"
                 if s
                 else "-"
             )

@@ -18,7 +18,7 @@ keras = pytest.importorskip("keras")
 from convert.export import convert  # noqa: E402
 from convert.flavours import FLAVOURS  # noqa: E402
 from convert.gate import refusals  # noqa: E402
-from convert.gate_report import GateReport, SetScore  # noqa: E402
+from convert.gate_report import GateReport, SetScore, Tolerances  # noqa: E402
 from isic.data import find_samples, load_pair  # noqa: E402
 from isic.scoring import model_predictor  # noqa: E402
 from segcore.predictor import TFLitePredictor  # noqa: E402
@@ -151,6 +151,7 @@ def test_gate_scores_every_flavour_in_both_runtimes(flavour_dir: Path, tmp_path:
         assert set(check.sets) == set(served)
         for set_name, score in check.sets.items():
             assert abs(score.dice - served[set_name].dice) < 0.01
+            assert score.delta_threshold_jaccard is not None
     assert report.deployed is not None and report.deployed.flavour != "dynamic"
     assert "| dynamic | tflite-runtime |" in (tmp_path / "PARITY.md").read_text()
 
@@ -179,9 +180,25 @@ def test_gate_refuses_a_file_that_does_not_load(tmp_path: Path) -> None:
     assert "does not run in litert" in result.stdout
 
 
+TOLERANCES = Tolerances(dice=0.005, threshold_jaccard=0.02)
+
+
 def test_a_dice_drop_in_another_runtime_is_a_refusal_naming_it() -> None:
     served = SetScore(n=10, dice=0.88, jaccard=0.8, threshold_jaccard=0.75)
-    other = SetScore(n=10, dice=0.86, jaccard=0.78, threshold_jaccard=0.72)
-    assert refusals({"validation": served}, {"validation": served}, 0.005, "litert") == []
-    reasons = refusals({"validation": other}, {"validation": served}, 0.005, "tflite-runtime")
+    other = SetScore(n=10, dice=0.86, jaccard=0.78, threshold_jaccard=0.74)
+    assert refusals({"validation": served}, {"validation": served}, TOLERANCES, "litert") == []
+    reasons = refusals({"validation": other}, {"validation": served}, TOLERANCES, "tflite-runtime")
     assert len(reasons) == 1 and reasons[0].startswith("tflite-runtime validation: Dice 0.8600")
+
+
+def test_a_thresholded_jaccard_drop_alone_is_a_refusal() -> None:
+    """Same Dice, but images fell below the ISIC metric's 0.65 Jaccard cut."""
+    served = SetScore(n=100, dice=0.88, jaccard=0.8, threshold_jaccard=0.76)
+    crossed = SetScore(n=100, dice=0.879, jaccard=0.799, threshold_jaccard=0.73)
+    reasons = refusals({"validation": crossed}, {"validation": served}, TOLERANCES, "litert")
+    assert reasons == [
+        "litert validation: thresholded Jaccard 0.7300 vs float 0.7600 (drop 0.0300 > tolerance "
+        "0.02)"
+    ]
+    near = crossed.model_copy(update={"threshold_jaccard": 0.745})
+    assert refusals({"validation": near}, {"validation": served}, TOLERANCES, "litert") == []

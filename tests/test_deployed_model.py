@@ -37,7 +37,9 @@ def test_deployed_file_is_the_one_the_gate_chose(parity: GateReport) -> None:
     assert flavour.passed and flavour.sha256 == parity.deployed.sha256
     assert flavour.sets
     for name, result in flavour.sets.items():
-        assert result.delta_dice is not None and result.delta_dice >= -parity.tolerance, name
+        assert result.delta_dice is not None and result.delta_dice >= -parity.tolerances.dice
+        assert result.delta_threshold_jaccard is not None
+        assert result.delta_threshold_jaccard >= -parity.tolerances.threshold_jaccard, name
 
 
 def test_metrics_cover_the_three_evaluation_sets() -> None:
@@ -77,7 +79,9 @@ def test_deployed_model_runs_in_tflite_runtime(parity: GateReport, tmp_path: Pat
     claim = parity.flavours[parity.deployed.flavour].runtimes.get("tflite-runtime")
     assert claim is not None and claim.loads and claim.sets, "gated without tflite-runtime"
     for name, score in claim.sets.items():
-        assert score.delta_dice is not None and score.delta_dice >= -parity.tolerance, name
+        assert score.delta_dice is not None and score.delta_dice >= -parity.tolerances.dice
+        assert score.delta_threshold_jaccard is not None
+        assert score.delta_threshold_jaccard >= -parity.tolerances.threshold_jaccard, name
     if not TFLITE_RUNTIME_PYTHON.exists():
         pytest.fail("run `make setup`: the tflite-runtime environment is missing")
     predictor = TFLitePredictor(MODELS / "unet.tflite")
