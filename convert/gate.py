@@ -1,4 +1,4 @@
-"""The Dice-parity gate: score every TFLite flavour through the serving predictor, refuse the
+"""The parity gate: score every TFLite flavour through the serving predictor, refuse the
 ones that lose Dice (or the ISIC ranking metric, thresholded Jaccard) against the float Keras
 model, and deploy the fastest that passes.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import subprocess
 import sys
 import tempfile
@@ -226,6 +227,14 @@ def _p50_at_2_threads(result: FlavourResult) -> float:
     return result.latency_ms["2_threads"]["p50_ms"]
 
 
+def tolerance(text: str) -> float:
+    """An argparse type: a finite, non-negative metric drop."""
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m convert.gate", description=__doc__.split("\n\n")[0]
@@ -249,13 +258,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--split", type=Path, required=True, help="the model's split.json")
     parser.add_argument(
         "--tolerance",
-        type=float,
+        type=tolerance,
         default=0.005,
         help="largest allowed drop in per-image mean Dice, absolute",
     )
     parser.add_argument(
         "--tj-tolerance",
-        type=float,
+        type=tolerance,
         default=0.02,
         help="largest allowed drop in per-image mean thresholded Jaccard, absolute (it moves "
         "in steps of 0.65/n or more as single images cross the metric's 0.65 cut)",

@@ -30,7 +30,7 @@ class SetScore(_WithoutEmpty):
 
 class RuntimeCheck(_WithoutEmpty):
     """Whether the file runs in one runtime, how close that runtime's output is to the serving
-    runtime's on every gate image, and its own scores on each set (its Dice parity)."""
+    runtime's on every gate image, and its own scores on each set (its parity)."""
 
     loads: bool
     version: str | None = None
@@ -69,8 +69,8 @@ class Tolerances(BaseModel):
     """The largest drop against the float model that a flavour may show, per metric, on any set
     in any runtime."""
 
-    dice: float
-    threshold_jaccard: float
+    dice: float = Field(ge=0, allow_inf_nan=False)
+    threshold_jaccard: float = Field(ge=0, allow_inf_nan=False)
 
 
 class GateReport(BaseModel):

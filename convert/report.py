@@ -28,7 +28,7 @@ def _header(columns: list[str]) -> list[str]:
 
 
 def _per_runtime(report: GateReport, set_names: list[str]) -> list[str]:
-    """The Dice parity table: each flavour's scores in each runtime it was gated in."""
+    """The parity table: each flavour's scores in each runtime it was gated in."""
     lines = [
         "",
         "Parity per runtime (each runtime's own masks, scored like the serving runtime's; "

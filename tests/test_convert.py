@@ -107,7 +107,8 @@ def _gate(flavour_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProc
 
 
 def test_gate_deploys_the_fastest_passing_flavour(flavour_dir: Path, tmp_path: Path) -> None:
-    result = _gate(flavour_dir, tmp_path, "--tolerance", "0.02")
+    # The fixture sets hold 4-6 images: one crossing the 0.65 cut moves thresholded Jaccard 0.1+.
+    result = _gate(flavour_dir, tmp_path, "--tolerance", "0.02", "--tj-tolerance", "0.2")
     assert result.returncode == 0, result.stderr[-3000:]
     report = GateReport.read(tmp_path / "parity.json")
     assert report.deployed is not None
@@ -136,6 +137,8 @@ def test_gate_scores_every_flavour_in_both_runtimes(flavour_dir: Path, tmp_path:
         tmp_path,
         "--tolerance",
         "0.02",
+        "--tj-tolerance",
+        "0.2",
         "--also-runtime",
         f"tflite-runtime={TFLITE_RUNTIME_PYTHON}",
     )
@@ -171,6 +174,11 @@ def test_gate_refuses_broken_quantization(tmp_path: Path) -> None:
     assert "REFUSED" in result.stdout and "drop" in result.stdout
     assert "nothing deployed" in result.stderr
     assert not (tmp_path / "out" / "unet.tflite").exists()
+
+
+def test_gate_refuses_a_tolerance_that_is_not_a_finite_drop(tmp_path: Path) -> None:
+    result = _gate(tmp_path, tmp_path / "out", "--tj-tolerance", "nan")
+    assert result.returncode == 2 and "must be a finite number >= 0" in result.stderr
 
 
 def test_gate_refuses_a_file_that_does_not_load(tmp_path: Path) -> None:

@@ -37,7 +37,8 @@ def test_deployed_file_is_the_one_the_gate_chose(parity: GateReport) -> None:
     assert flavour.passed and flavour.sha256 == parity.deployed.sha256
     assert flavour.sets
     for name, result in flavour.sets.items():
-        assert result.delta_dice is not None and result.delta_dice >= -parity.tolerances.dice
+        assert result.delta_dice is not None
+        assert result.delta_dice >= -parity.tolerances.dice, name
         assert result.delta_threshold_jaccard is not None
         assert result.delta_threshold_jaccard >= -parity.tolerances.threshold_jaccard, name
 
@@ -79,7 +80,8 @@ def test_deployed_model_runs_in_tflite_runtime(parity: GateReport, tmp_path: Pat
     claim = parity.flavours[parity.deployed.flavour].runtimes.get("tflite-runtime")
     assert claim is not None and claim.loads and claim.sets, "gated without tflite-runtime"
     for name, score in claim.sets.items():
-        assert score.delta_dice is not None and score.delta_dice >= -parity.tolerances.dice
+        assert score.delta_dice is not None
+        assert score.delta_dice >= -parity.tolerances.dice, name
         assert score.delta_threshold_jaccard is not None
         assert score.delta_threshold_jaccard >= -parity.tolerances.threshold_jaccard, name
     if not TFLITE_RUNTIME_PYTHON.exists():

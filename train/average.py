@@ -22,9 +22,10 @@ def average_weights(weight_sets: list[list[np.ndarray]], shares: list[float]) ->
     shapes = [[w.shape for w in weights] for weights in weight_sets]
     if any(s != shapes[0] for s in shapes[1:]):
         raise ValueError("the models do not share one architecture (weight shapes differ)")
+    weights = np.asarray(shares, dtype=np.float64)
     return [
-        sum(share * tensors[i] for share, tensors in zip(shares, weight_sets, strict=True))
-        for i in range(len(weight_sets[0]))
+        np.tensordot(weights, np.stack(tensors), axes=1).astype(tensors[0].dtype)
+        for tensors in zip(*weight_sets, strict=True)
     ]
 
 
@@ -34,13 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--weights", nargs="+", type=float, help="shares (default: equal)")
     args = parser.parse_args(argv)
+    shares = args.weights or [1.0 / len(args.models)] * len(args.models)
+    if args.out.suffix != ".keras":
+        parser.error(f"--out must end in .keras, got {args.out}")
+    if missing := [str(path) for path in args.models if not path.is_file()]:
+        parser.error(f"no such model: {', '.join(missing)}")
     import keras
 
-    models = [keras.saving.load_model(path, compile=False) for path in args.models]
-    shares = args.weights or [1.0 / len(models)] * len(models)
     try:
+        models = [keras.saving.load_model(path, compile=False) for path in args.models]
+        if len({str(m.input_shape) for m in models}) > 1:
+            raise ValueError("the models take different input sizes")
         averaged = average_weights([m.get_weights() for m in models], shares)
-    except ValueError as error:
+    except (OSError, ValueError) as error:
         parser.error(str(error))
     models[0].set_weights(averaged)
     args.out.parent.mkdir(parents=True, exist_ok=True)
