@@ -19,17 +19,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from pydantic import TypeAdapter, ValidationError
 
 from convert.flavours import FLAVOURS
 from convert.gate_report import (
     Deployed,
+    Drop,
     FlavourResult,
     FloatKeras,
     GateReport,
@@ -119,9 +120,16 @@ def refusals(
     """Reasons (one per failing set and metric) why a flavour loses too much in one runtime."""
     reasons = []
     for name, result in flavour_sets.items():
-        for metric, label in (("dice", "Dice"), ("threshold_jaccard", "thresholded Jaccard")):
-            ours, theirs = getattr(result, metric), getattr(float_sets[name], metric)
-            allowed = getattr(tolerances, metric)
+        reference = float_sets[name]
+        for label, ours, theirs, allowed in (
+            ("Dice", result.dice, reference.dice, tolerances.dice),
+            (
+                "thresholded Jaccard",
+                result.threshold_jaccard,
+                reference.threshold_jaccard,
+                tolerances.threshold_jaccard,
+            ),
+        ):
             if theirs - ours > allowed:
                 reasons.append(
                     f"{runtime} {name}: {label} {ours:.4f} vs float {theirs:.4f} "
@@ -228,11 +236,11 @@ def _p50_at_2_threads(result: FlavourResult) -> float:
 
 
 def tolerance(text: str) -> float:
-    """An argparse type: a finite, non-negative metric drop."""
-    value = float(text)
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
+    """An argparse type: a `Drop` (checked when parsing, before any scoring)."""
+    try:
+        return TypeAdapter(Drop).validate_python(float(text))
+    except (ValueError, ValidationError):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}") from None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

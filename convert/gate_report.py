@@ -4,9 +4,12 @@ convert.report, read back by the tests and the model card."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+
+# A largest allowed metric drop: finite and not negative (a NaN would disable the check).
+Drop = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class _WithoutEmpty(BaseModel):
@@ -69,8 +72,8 @@ class Tolerances(BaseModel):
     """The largest drop against the float model that a flavour may show, per metric, on any set
     in any runtime."""
 
-    dice: float = Field(ge=0, allow_inf_nan=False)
-    threshold_jaccard: float = Field(ge=0, allow_inf_nan=False)
+    dice: Drop
+    threshold_jaccard: Drop
 
 
 class GateReport(BaseModel):

@@ -22,6 +22,11 @@ def _runtimes(result: FlavourResult) -> str:
     return ", ".join(parts)
 
 
+def _with_delta(value: float, delta: float | None) -> str:
+    """A score with its change against the float model, e.g. `0.8938 (-0.0002)`."""
+    return f"{value:.4f} ({delta or 0.0:+.4f})"
+
+
 def _header(columns: list[str]) -> list[str]:
     """A markdown table's header and rule."""
     return ["| " + " | ".join(columns) + " |", "| --- " * len(columns) + "|"]
@@ -51,8 +56,8 @@ def _per_runtime(report: GateReport, set_names: list[str]) -> list[str]:
             for name in set_names:
                 s = (sets or {}).get(name)
                 cells.append(
-                    f"{s.dice:.4f} ({s.delta_dice or 0.0:+.4f}) / {s.threshold_jaccard:.4f} "
-                    f"({s.delta_threshold_jaccard or 0.0:+.4f})"
+                    f"{_with_delta(s.dice, s.delta_dice)} / "
+                    f"{_with_delta(s.threshold_jaccard, s.delta_threshold_jaccard)}"
                     if s
                     else "-"
                 )
@@ -105,8 +110,8 @@ def write_markdown(report: GateReport, path: Path) -> None:
         for name in set_names:
             s = (r.sets or {}).get(name)
             cells.append(
-                f"{s.dice:.4f} ({s.delta_dice or 0.0:+.4f}) / {s.jaccard:.4f} / "
-                f"{s.threshold_jaccard:.4f} ({s.delta_threshold_jaccard or 0.0:+.4f})"
+                f"{_with_delta(s.dice, s.delta_dice)} / {s.jaccard:.4f} / "
+                f"{_with_delta(s.threshold_jaccard, s.delta_threshold_jaccard)}"
                 if s
                 else "-"
             )
