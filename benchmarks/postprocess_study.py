@@ -5,8 +5,9 @@ held-out data? Scores each variant with the ISIC metric at native resolution.
         --data ../shared/data --split models/split.json --hard runs/hard --json OUT
 
 Variants act on the model-size probability map before the shared upsampling: `flips2` averages
-the map with its left-right mirror's, `flips4` also the up-down and both mirrors'; `largest`
-keeps the largest connected lesion region; `filled` fills holes; `largest+filled` both.
+the map with its left-right mirror's, `flips4` also the up-down and both mirrors', `flips8` also
+the four of the transposed image (quarter turns); `largest` keeps the largest connected lesion
+region; `filled` fills holes; `largest+filled` both.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def filled(prob: np.ndarray) -> np.ndarray:
     return np.where(holes, 1.0, prob)
 
 
+TTA_FLIPS = {"single": 1, "flips2": 2, "flips4": 4, "flips8": 8}
+"""The test-time flip variants, by name."""
 CLEANUPS: dict[str, Clean] = {
     "none": lambda p: p,
     "largest": largest,
@@ -54,10 +57,10 @@ CLEANUPS: dict[str, Clean] = {
 
 
 def flipped_maps(predictor: TFLitePredictor, x: np.ndarray) -> list[np.ndarray]:
-    """The input's probability map with 1, 2 and 4 test-time flips (segcore.flips), from one
-    model call per mirror."""
-    maps = [m[0] for m in mirrored_maps(predictor.predict, x[None], 4)]
-    return [np.mean(maps[:flips], axis=0) for flips in (1, 2, 4)]
+    """The input's probability map with 1, 2, 4 and 8 test-time flips (segcore.flips), from one
+    model call per view."""
+    maps = [m[0] for m in mirrored_maps(predictor.predict, x[None], 8)]
+    return [np.mean(maps[:flips], axis=0) for flips in TTA_FLIPS.values()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         rows: dict[str, list[dict[str, float]]] = {}
         for sample, _, truth in iter_loaded(samples):
             maps = flipped_maps(predictor, model_input(sample, predictor.input_size))
-            tta = dict(zip(("single", "flips2", "flips4"), maps, strict=True))
+            tta = dict(zip(TTA_FLIPS, maps, strict=True))
             for tta_name, prob in tta.items():
                 for clean_name, clean in CLEANUPS.items():
                     mask = postprocess(clean(prob), *truth.shape)

@@ -1,5 +1,7 @@
 """Test-time flips: the model's probabilities averaged over the input and its mirror images
-(each mapped back), part of every prediction we serve and measure.
+(each mapped back), part of every prediction we serve and measure. Eight is all the square's
+symmetries: the four mirrors, and the four again after swapping rows and columns (a transpose;
+with the mirrors, the quarter turns).
 
 Measured on held-out data (`benchmarks/postprocess_study.py`, model card): averaging the four
 mirrors raised Dice on every evaluation set; largest-component and hole-filling clean-ups did not
@@ -13,26 +15,37 @@ from collections.abc import Callable
 import numpy as np
 
 TEST_TIME_FLIPS = 4
-"""How many mirror images each prediction averages: 1 (none), 2 (+ left-right) or 4 (+ up-down
-and both)."""
+"""How many mirror images each prediction averages: 1 (none), 2 (+ left-right), 4 (+ up-down
+and both) or 8 (the four of the transposed image too)."""
 MIRRORS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))
 """The mirrors in order, as axes of one (S, S, ...) image to flip: none, left-right, up-down,
 both."""
+SYMMETRIES: tuple[tuple[bool, tuple[int, ...]], ...] = tuple(
+    (transpose, axes) for transpose in (False, True) for axes in MIRRORS
+)
+"""(transpose first?, mirror axes) of each view, in the order `flips` takes them."""
 
 
 def mirrored_maps(
     predict: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, flips: int = TEST_TIME_FLIPS
 ) -> list[np.ndarray]:
-    """`predict` (a batch (N, S, S, 3) -> maps (N, S, S)) of each of the first `flips` mirrors
-    of the batch, each map flipped back onto the input's grid."""
-    if flips not in (1, 2, 4):
-        raise ValueError(f"flips must be 1, 2 or 4, got {flips}")
-    maps = []
-    for axes in MIRRORS[:flips]:
-        image_axes = tuple(a + 1 for a in axes)
-        mirrored = predict(np.flip(batch, image_axes) if axes else batch)
-        maps.append(np.flip(mirrored, image_axes) if axes else mirrored)
-    return maps
+    """`predict` (a batch (N, S, S, 3) -> maps (N, S, S)) of each of the first `flips` views
+    of the batch (`SYMMETRIES`), each map mapped back onto the input's grid."""
+    if flips not in (1, 2, 4, 8):
+        raise ValueError(f"flips must be 1, 2, 4 or 8, got {flips}")
+    return [_back(predict(_view(batch, *view)), *view) for view in SYMMETRIES[:flips]]
+
+
+def _view(batch: np.ndarray, transpose: bool, axes: tuple[int, ...]) -> np.ndarray:
+    """The batch's images transposed (if asked), then mirrored along `axes`."""
+    images = np.swapaxes(batch, 1, 2) if transpose else batch
+    return np.flip(images, tuple(a + 1 for a in axes)) if axes else images
+
+
+def _back(maps: np.ndarray, transpose: bool, axes: tuple[int, ...]) -> np.ndarray:
+    """Maps of a `_view` put back on the input's grid (its steps undone in reverse)."""
+    unflipped = np.flip(maps, tuple(a + 1 for a in axes)) if axes else maps
+    return np.swapaxes(unflipped, 1, 2) if transpose else unflipped
 
 
 def flip_averaged(

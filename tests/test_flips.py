@@ -20,7 +20,7 @@ def _position_bound(batch: np.ndarray) -> np.ndarray:
     return maps
 
 
-@pytest.mark.parametrize("flips", [1, 2, 4])
+@pytest.mark.parametrize("flips", [1, 2, 4, 8])
 def test_mirrors_are_mapped_back(flips: int) -> None:
     batch = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
     averaged = flip_averaged(_first_channel, batch, flips)
@@ -33,6 +33,8 @@ def test_averaging_really_happens() -> None:
     # The left-right mirror's "left half" maps back onto the right half: 0.5 everywhere.
     np.testing.assert_allclose(flip_averaged(_position_bound, batch, 2), 0.5)
     np.testing.assert_allclose(flip_averaged(_position_bound, batch, 4), 0.5)
+    # Transposed views mark the top half, mapped back: the top and bottom halves, 0.5 again.
+    np.testing.assert_allclose(flip_averaged(_position_bound, batch, 8), 0.5)
 
 
 def test_only_known_flip_counts() -> None:
