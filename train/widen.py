@@ -31,6 +31,7 @@ def _inbound(layer: keras.Layer) -> list[str]:
 
 
 def _channels(shape: tuple[int | None, ...]) -> int:
+    """The channel count of a (built) tensor shape."""
     channels = shape[-1]
     assert channels is not None
     return channels
