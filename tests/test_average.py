@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cli_support import run_module
 from train.average import average_weights
-
-ROOT = Path(__file__).parent.parent
 
 
 def test_weighted_mean_of_each_tensor() -> None:
@@ -43,18 +40,10 @@ def test_single_model_is_refused() -> None:
         average_weights([[np.zeros(2)]], [1.0])
 
 
-def _average(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "train.average", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_cli_names_a_missing_model(tmp_path: Path) -> None:
-    result = _average(str(tmp_path / "a.keras"), str(tmp_path / "b.keras"), "--out", "c.keras")
+    result = run_module(
+        "train.average", str(tmp_path / "a.keras"), str(tmp_path / "b.keras"), "--out", "c.keras"
+    )
     assert result.returncode == 2 and "no such model" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -66,8 +55,12 @@ def test_cli_refuses_models_of_different_input_sizes(tmp_path: Path) -> None:
 
     for size in (32, 48):
         build_unet(size, base_filters=4, depth=2).save(tmp_path / f"m{size}.keras")
-    result = _average(
-        str(tmp_path / "m32.keras"), str(tmp_path / "m48.keras"), "--out", str(tmp_path / "o.keras")
+    result = run_module(
+        "train.average",
+        str(tmp_path / "m32.keras"),
+        str(tmp_path / "m48.keras"),
+        "--out",
+        str(tmp_path / "o.keras"),
     )
     assert result.returncode == 2 and "different input sizes" in result.stderr
     assert not (tmp_path / "o.keras").exists()
@@ -85,7 +78,7 @@ def test_cli_writes_a_model_with_the_mean_weights(tmp_path: Path) -> None:
         paths.append(tmp_path / f"m{seed}.keras")
         model.save(paths[-1])
     out = tmp_path / "soup" / "unet_float.keras"
-    result = _average(*map(str, paths), "--out", str(out))
+    result = run_module("train.average", *map(str, paths), "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     weights = [keras.saving.load_model(p, compile=False).get_weights() for p in (*paths, out)]
     for first, second, averaged in zip(*weights, strict=True):

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from cli_support import run_module
 from isic.scoring import evaluate
 from isic.sets import select_samples
 from segcore.processing import resize_mask
-
-ROOT = Path(__file__).parent.parent
 
 
 @pytest.mark.parametrize(
@@ -34,13 +31,7 @@ ROOT = Path(__file__).parent.parent
     ],
 )
 def test_help(module: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", module, "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_module(module, "--help", timeout=60)
     assert result.returncode == 0, result.stderr
     assert "usage: python -m" in result.stdout
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
+from cli_support import run_module
 from train.losses import dice_bce_loss
 from train.model import build_unet
 from train.widen import widened
-
-ROOT = Path(__file__).parent.parent
 
 
 def _trained_like(size: int = 32, base: int = 4, depth: int = 2) -> keras.Model:
@@ -61,21 +58,13 @@ def test_refuses_a_narrower_width() -> None:
         widened(_trained_like(), 3)
 
 
-def _widen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "train.widen", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_cli_round_trip_and_usage_errors(tmp_path: Path) -> None:
     narrow = _trained_like()
     narrow.save(tmp_path / "narrow.keras")
     out = tmp_path / "wide" / "unet_float.keras"
-    result = _widen(str(tmp_path / "narrow.keras"), "--base-filters", "6", "--out", str(out))
+    result = run_module(
+        "train.widen", str(tmp_path / "narrow.keras"), "--base-filters", "6", "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr
     wide = keras.saving.load_model(out, compile=False)
     assert wide.get_layer("enc0_conv1").output.shape[-1] == 6
@@ -87,6 +76,6 @@ def test_cli_round_trip_and_usage_errors(tmp_path: Path) -> None:
         ([str(tmp_path / "narrow.keras"), "--base-filters", "6", "--out", "w.h5"], "must end in"),
         ([str(tmp_path / "narrow.keras"), "--base-filters", "2", "--out", str(out)], "narrower"),
     ]:
-        refused = _widen(*args)
+        refused = run_module("train.widen", *args)
         assert refused.returncode == 2 and message in refused.stderr
         assert "Traceback" not in refused.stderr
