@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from train.model_args import check_model_paths
+
 
 def average_weights(weight_sets: list[list[np.ndarray]], shares: list[float]) -> list[np.ndarray]:
     """The share-weighted mean of each weight tensor over the models (shares sum to 1)."""
@@ -36,10 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", nargs="+", type=float, help="shares (default: equal)")
     args = parser.parse_args(argv)
     shares = args.weights or [1.0 / len(args.models)] * len(args.models)
-    if args.out.suffix != ".keras":
-        parser.error(f"--out must end in .keras, got {args.out}")
-    if missing := [str(path) for path in args.models if not path.is_file()]:
-        parser.error(f"no such model: {', '.join(missing)}")
+    check_model_paths(parser, args.models, args.out)
     import keras
 
     try:

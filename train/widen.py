@@ -19,6 +19,7 @@ import numpy as np
 from keras import layers
 
 from train.model import build_unet
+from train.model_args import check_model_paths
 
 Channels = np.ndarray
 """Where a narrow tensor's channels sit in the wide one: index i holds channel i's new place."""
@@ -111,10 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="where to save (.keras)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the added weights")
     args = parser.parse_args(argv)
-    if args.out.suffix != ".keras":
-        parser.error(f"--out must end in .keras, got {args.out}")
-    if not args.model.is_file():
-        parser.error(f"no such model: {args.model}")
+    check_model_paths(parser, [args.model], args.out)
     keras.utils.set_random_seed(args.seed)
     try:
         wide = widened(keras.saving.load_model(args.model, compile=False), args.base_filters)
