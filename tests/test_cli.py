@@ -36,6 +36,15 @@ def test_help(module: str) -> None:
     assert "usage: python -m" in result.stdout
 
 
+@pytest.mark.parametrize("momentum", ["0", "1", "1.5"])
+def test_train_refuses_an_ema_momentum_outside_0_and_1(momentum: str, tmp_path: Path) -> None:
+    pack = str(tmp_path / "pack.npz")
+    args = ["--pack", pack, "--holdout-pack", pack, "--run", str(tmp_path / "run")]
+    result = run_module("train", *args, "--ema", momentum, timeout=60)
+    assert result.returncode == 2 and "--ema is a momentum between 0 and 1" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_evaluate_writes_the_report(fullview_root: Path, tmp_path: Path) -> None:
     samples = select_samples(fullview_root, "training", None, "holdout")
     truths = {}

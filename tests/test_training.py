@@ -191,3 +191,37 @@ def test_tiny_run_from_packs_with_jax(tmp_path: Path) -> None:
     assert metrics["holdout_at_model_size"]["n"] == 2
     assert 0.0 <= metrics["holdout_at_model_size"]["dice"] <= 1.0
     assert json.loads((run / "split.json").read_text())["holdout"] == sorted(split["holdout"])
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+def test_ema_run_validates_and_keeps_the_averaged_weights(tmp_path: Path) -> None:
+    """With --ema, the checkpoint holds the weights that were validated: the average, not the
+    last step's (which the backup keeps for resuming)."""
+    import keras
+
+    from segcore.processing import binary
+    from train.losses import dice_bce_loss
+    from train.sources import from_packs
+
+    split = json.loads(_split(tmp_path).read_text())
+    for part in ("train", "holdout"):
+        samples = [s for s in find_samples(FIXTURES / "isic2018") if s.image_id in split[part]]
+        write_pack({"isic2018": samples}, 32, tmp_path / f"{part}.npz")
+    packs = [tmp_path / "train.npz", tmp_path / "holdout.npz"]
+    run = tmp_path / "run"
+    source = ["--pack", str(packs[0]), "--holdout-pack", str(packs[1])]
+    config = _train(run, "jax", source, 1, "--ema", "0.5", "--lr", "1.0")
+    assert config["ema"] == 0.5
+    held_out = from_packs(*packs, 32)
+    x, y = held_out.hold_x.astype("float32"), binary(held_out.hold_y).astype("float32")
+
+    def held_out_loss(model: keras.Model) -> float:
+        model.compile(loss=dice_bce_loss)
+        return float(model.evaluate(x, y, batch_size=2, verbose=0))
+
+    validated = float(_history_rows(run)[0]["val_loss"])
+    best = keras.saving.load_model(run / "best.keras", compile=False)
+    assert held_out_loss(best) == pytest.approx(validated, rel=1e-4)
+    best.load_weights(run / "backup" / "latest.weights.h5")
+    assert held_out_loss(best) != pytest.approx(validated, rel=1e-3)

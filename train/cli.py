@@ -65,6 +65,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--init-from", type=Path, help="start from this .keras model's weights (same architecture)"
     )
+    parser.add_argument(
+        "--ema",
+        type=float,
+        metavar="MOMENTUM",
+        help="validate and keep an exponential moving average of the weights (momentum per step,"
+        " e.g. 0.999) instead of the last step's weights",
+    )
     parser.add_argument("--workers", type=int, default=1, help="augmentation threads")
     parser.add_argument(
         "--limit", type=int, help="use only the first N training pairs (smoke runs)"
@@ -80,6 +87,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--pack and --holdout-pack go together")
     if args.pack and (args.split or args.limit):
         parser.error("a pack holds its split: --split and --limit are for --data-root")
+    if args.ema is not None and not 0 < args.ema < 1:
+        parser.error("--ema is a momentum between 0 and 1")
     return args
 
 
@@ -142,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         model = build_unet(args.size, args.base_filters, args.depth)
         if args.init_from and not done_epochs:
             model.set_weights(keras.saving.load_model(args.init_from, compile=False).get_weights())
-        model.compile(keras.optimizers.Adam(args.lr), loss=dice_bce_loss, metrics=[dice_metric])
+        optimizer = keras.optimizers.Adam(
+            args.lr, use_ema=args.ema is not None, ema_momentum=args.ema or 0.99
+        )
+        model.compile(optimizer, loss=dice_bce_loss, metrics=[dice_metric])
 
     config = {
         **{k: _jsonable(v) for k, v in vars(args).items()},
@@ -163,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         callbacks=[
             EpochTimer(),
             EpochSchedule(args.epochs, args.lr, args.time_budget),
+            # Backed up with the trained weights; validated and checkpointed with the average.
             keras.callbacks.BackupAndRestore(str(run / "backup"), delete_checkpoint=False),
+            *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema else []),
             keras.callbacks.ModelCheckpoint(
                 run / "best.keras",
                 monitor=monitor,
