@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from cli_support import run_module
 
 keras = pytest.importorskip("keras")
 
@@ -35,25 +36,18 @@ SPLIT = FIXTURES / "models" / "split.json"
 @pytest.fixture(scope="module")
 def flavour_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tflite")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "convert",
-            "--model",
-            str(TINY),
-            "--data-root",
-            str(FIXTURES / "isic2018"),
-            "--split",
-            str(SPLIT),
-            "--out",
-            str(out),
-            "--calibration-count",
-            "6",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    result = run_module(
+        "convert",
+        "--model",
+        str(TINY),
+        "--data-root",
+        str(FIXTURES / "isic2018"),
+        "--split",
+        str(SPLIT),
+        "--out",
+        str(out),
+        "--calibration-count",
+        "6",
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -81,27 +75,20 @@ def test_flavour_matches_the_keras_model(flavour_dir: Path, flavour: str) -> Non
     assert np.mean((got > 0.5) == (expected > 0.5)) > min_agreement
 
 
-def _gate(flavour_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "convert.gate",
-            "--keras",
-            str(TINY),
-            "--tflite-dir",
-            str(flavour_dir),
-            "--data",
-            str(FIXTURES),
-            "--split",
-            str(SPLIT),
-            "--out",
-            str(out),
-            *extra,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+def _gate(flavour_dir: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_module(
+        "convert.gate",
+        "--keras",
+        str(TINY),
+        "--tflite-dir",
+        str(flavour_dir),
+        "--data",
+        str(FIXTURES),
+        "--split",
+        str(SPLIT),
+        "--out",
+        str(out),
+        *extra,
         timeout=600,
     )
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from cli_support import run_module
 from isic.data import find_samples
 from train.augment import AugmentConfig, augment_pair
 from train.batches import AugmentedBatches
@@ -100,43 +98,39 @@ def test_batches_are_reproducible_and_resume_where_they_stopped() -> None:
 
 
 def _train(run: Path, backend: str, source: list[str], epochs: int, *extra: str) -> dict:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "train",
-            *source,
-            "--run",
-            str(run),
-            "--size",
-            "32",
-            "--base-filters",
-            "4",
-            "--depth",
-            "2",
-            "--epochs",
-            str(epochs),
-            "--batch-size",
-            "2",
-            "--cache-dir",
-            str(run.parent / "cache"),
-            *extra,
-        ],
-        cwd=ROOT,
-        env={**os.environ, "KERAS_BACKEND": backend},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_module(
+        "train",
+        *source,
+        "--run",
+        str(run),
+        "--size",
+        "32",
+        "--base-filters",
+        "4",
+        "--depth",
+        "2",
+        "--epochs",
+        str(epochs),
+        "--batch-size",
+        "2",
+        "--cache-dir",
+        str(run.parent / "cache"),
+        *extra,
+        env={"KERAS_BACKEND": backend},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads((run / "config.json").read_text())
 
 
-def _split(tmp_path: Path) -> Path:
+def _packs(tmp_path: Path, size: int) -> tuple[dict[str, list[str]], list[Path]]:
+    """A split of the fixture crops and its training and held-out packs at `size`."""
     ids = json.loads((FIXTURES / "models" / "split.json").read_text())["train"]
-    path = tmp_path / "split.json"
-    path.write_text(json.dumps({"seed": 0, "train": ids[:4], "holdout": ids[4:]}))
-    return path
+    split = {"train": ids[:4], "holdout": ids[4:]}
+    packs = [tmp_path / "train.npz", tmp_path / "holdout.npz"]
+    for part, pack in zip(("train", "holdout"), packs, strict=True):
+        samples = [s for s in find_samples(FIXTURES / "isic2018") if s.image_id in split[part]]
+        write_pack({"isic2018": samples}, size, pack)
+    return split, packs
 
 
 def _history_rows(run: Path) -> list[dict[str, str]]:
@@ -171,17 +165,9 @@ def test_tiny_run_from_folders_with_tensorflow(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_tiny_run_from_packs_with_jax(tmp_path: Path) -> None:
     """The GPU machine's path (scripts/gpu_run.sh): packs in, Keras on JAX."""
-    split = json.loads(_split(tmp_path).read_text())
-    for part in ("train", "holdout"):
-        samples = [s for s in find_samples(FIXTURES / "isic2018") if s.image_id in split[part]]
-        write_pack({"isic2018": samples}, 48, tmp_path / f"{part}.npz")
+    split, packs = _packs(tmp_path, 48)
     run = tmp_path / "run"
-    source = [
-        "--pack",
-        str(tmp_path / "train.npz"),
-        "--holdout-pack",
-        str(tmp_path / "holdout.npz"),
-    ]
+    source = ["--pack", str(packs[0]), "--holdout-pack", str(packs[1])]
     config = _train(run, "jax", source, 2, "--time-budget", "600")
     assert config["backend"] == "jax"
     assert (config["n_train"], config["n_holdout"]) == (4, 2)
@@ -204,11 +190,7 @@ def test_ema_run_validates_and_keeps_the_averaged_weights(tmp_path: Path) -> Non
     from train.losses import dice_bce_loss
     from train.sources import from_packs
 
-    split = json.loads(_split(tmp_path).read_text())
-    for part in ("train", "holdout"):
-        samples = [s for s in find_samples(FIXTURES / "isic2018") if s.image_id in split[part]]
-        write_pack({"isic2018": samples}, 32, tmp_path / f"{part}.npz")
-    packs = [tmp_path / "train.npz", tmp_path / "holdout.npz"]
+    _, packs = _packs(tmp_path, 32)
     run = tmp_path / "run"
     source = ["--pack", str(packs[0]), "--holdout-pack", str(packs[1])]
     config = _train(run, "jax", source, 1, "--ema", "0.5", "--lr", "1.0")
