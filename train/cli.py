@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             EpochSchedule(args.epochs, args.lr, args.time_budget),
             # Backed up with the trained weights; validated and checkpointed with the average.
             keras.callbacks.BackupAndRestore(str(run / "backup"), delete_checkpoint=False),
-            *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema else []),
+            *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if args.ema is not None else []),
             keras.callbacks.ModelCheckpoint(
                 run / "best.keras",
                 monitor=monitor,
