@@ -164,12 +164,13 @@ def test_tiny_run_from_folders_with_tensorflow(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_tiny_run_from_packs_with_jax(tmp_path: Path) -> None:
-    """The GPU machine's path (scripts/gpu_run.sh): packs in, Keras on JAX."""
+    """The GPU machine's path (scripts/gpu_run.sh): packs in, Keras on JAX (here with the
+    Lovász loss, whose sort must trace under jit)."""
     split, packs = _packs(tmp_path, 48)
     run = tmp_path / "run"
     source = ["--pack", str(packs[0]), "--holdout-pack", str(packs[1])]
-    config = _train(run, "jax", source, 2, "--time-budget", "600")
-    assert config["backend"] == "jax"
+    config = _train(run, "jax", source, 2, "--time-budget", "600", "--loss", "lovasz_bce")
+    assert (config["backend"], config["loss"]) == ("jax", "lovasz_bce")
     assert (config["n_train"], config["n_holdout"]) == (4, 2)
     rates = [float(row["learning_rate"]) for row in _history_rows(run)]
     assert rates == pytest.approx([cosine_rate(e, 2, config["lr"]) for e in range(2)])

@@ -72,6 +72,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="validate and keep an exponential moving average of the weights (momentum per step,"
         " e.g. 0.999) instead of the last step's weights",
     )
+    parser.add_argument(
+        "--loss",
+        choices=("dice_bce", "lovasz_bce"),
+        default="dice_bce",
+        help="training loss: Dice + BCE, or Lovász-Jaccard + BCE (to fine-tune for Jaccard)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="augmentation threads")
     parser.add_argument(
         "--limit", type=int, help="use only the first N training pairs (smoke runs)"
@@ -122,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     from segcore.processing import binary
     from train.augment import AugmentConfig
     from train.batches import AugmentedBatches
-    from train.losses import dice_bce_loss, dice_metric
+    from train.losses import LOSSES, dice_metric
     from train.model import build_unet
     from train.plots import plot_history
     from train.runtime import EpochTimer, device_description, strategy_scope
@@ -154,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         optimizer = keras.optimizers.Adam(
             args.lr, use_ema=args.ema is not None, ema_momentum=args.ema or 0.99
         )
-        model.compile(optimizer, loss=dice_bce_loss, metrics=[dice_metric])
+        model.compile(optimizer, loss=LOSSES[args.loss], metrics=[dice_metric])
 
     config = {
         **{k: _jsonable(v) for k, v in vars(args).items()},

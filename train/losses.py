@@ -1,4 +1,5 @@
-"""Dice + BCE loss and a thresholded per-image Dice metric (keras.ops, backend-agnostic)."""
+"""Training losses (Dice + BCE, Lovász + BCE) and a thresholded per-image Dice metric
+(keras.ops, backend-agnostic)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,35 @@ def dice_bce_loss(y_true, y_pred):
     y_true = ops.cast(y_true, y_pred.dtype)
     bce = ops.mean(keras.losses.binary_crossentropy(y_true, y_pred), axis=(1, 2))
     return bce + 1.0 - soft_dice(y_true, y_pred)
+
+
+def lovasz_jaccard(y_true, y_pred):
+    """Per-image Lovász extension of the Jaccard loss on probabilities (Berman et al., 2018),
+    shape (batch,). Equals 1 - Jaccard when the prediction is binary."""
+    batch = ops.shape(y_pred)[0]
+    truth = ops.reshape(ops.cast(y_true, "float32"), (batch, -1))
+    errors = ops.abs(truth - ops.reshape(ops.cast(y_pred, "float32"), (batch, -1)))
+    order = ops.flip(ops.argsort(errors, axis=-1), axis=-1)
+    errors = ops.take_along_axis(errors, order, axis=-1)
+    truth = ops.take_along_axis(truth, order, axis=-1)
+    positives = ops.sum(truth, axis=-1, keepdims=True)
+    intersection = positives - ops.cumsum(truth, axis=-1)
+    union = positives + ops.cumsum(1.0 - truth, axis=-1)
+    jaccard = 1.0 - intersection / union
+    steps = ops.concatenate([jaccard[:, :1], jaccard[:, 1:] - jaccard[:, :-1]], axis=-1)
+    return ops.sum(errors * ops.stop_gradient(steps), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="unet")
+def lovasz_bce_loss(y_true, y_pred):
+    """Binary cross-entropy plus the Lovász-Jaccard loss, per image: optimises the per-image
+    Jaccard the ISIC metric scores (for fine-tuning a model trained with Dice + BCE)."""
+    y_true = ops.cast(y_true, y_pred.dtype)
+    bce = ops.mean(keras.losses.binary_crossentropy(y_true, y_pred), axis=(1, 2))
+    return bce + ops.cast(lovasz_jaccard(y_true, y_pred), bce.dtype)
+
+
+LOSSES = {"dice_bce": dice_bce_loss, "lovasz_bce": lovasz_bce_loss}
 
 
 @keras.saving.register_keras_serializable(package="unet")
