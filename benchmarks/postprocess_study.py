@@ -7,7 +7,8 @@ held-out data? Scores each variant with the ISIC metric at native resolution.
 Variants act on the model-size probability map before the shared upsampling: `flips2` averages
 the map with its left-right mirror's, `flips4` also the up-down and both mirrors', `flips8` also
 the four of the transposed image (quarter turns); `largest` keeps the largest connected lesion
-region; `filled` fills holes; `largest+filled` both.
+region; `filled` fills holes; `largest+filled` both. `flips4@T` thresholds the served (four-flip)
+map at T instead of segcore's THRESHOLD, after the same upsampling.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from isic.sets import standard_set_samples
 from segcore.flips import mirrored_maps
 from segcore.metrics import macro_average, score_pair
 from segcore.predictor import TFLitePredictor
-from segcore.processing import THRESHOLD, postprocess
+from segcore.processing import THRESHOLD, postprocess, probability_image
 
 Clean = Callable[[np.ndarray], np.ndarray]
 
@@ -46,6 +47,8 @@ def filled(prob: np.ndarray) -> np.ndarray:
     return np.where(holes, 1.0, prob)
 
 
+THRESHOLDS = (0.4, 0.45, 0.55, 0.6, 0.65, 0.7)
+"""Other thresholds than THRESHOLD tried on the four-flip map."""
 TTA_FLIPS = {"single": 1, "flips2": 2, "flips4": 4, "flips8": 8}
 """The test-time flip variants, by name."""
 CLEANUPS: dict[str, Clean] = {
@@ -54,6 +57,12 @@ CLEANUPS: dict[str, Clean] = {
     "filled": filled,
     "largest+filled": lambda p: filled(largest(p)),
 }
+
+
+def thresholded(prob: np.ndarray, height: int, width: int, threshold: float) -> np.ndarray:
+    """`postprocess` with another threshold: the 0/255 mask of the upsampled map above it."""
+    levels = np.asarray(probability_image(prob, width, height))
+    return np.where(levels > threshold * 255, 255, 0).astype(np.uint8)
 
 
 def flipped_maps(predictor: TFLitePredictor, x: np.ndarray) -> list[np.ndarray]:
@@ -85,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                 for clean_name, clean in CLEANUPS.items():
                     mask = postprocess(clean(prob), *truth.shape)
                     rows.setdefault(f"{tta_name}/{clean_name}", []).append(score_pair(truth, mask))
+            for threshold in THRESHOLDS:
+                mask = thresholded(tta["flips4"], *truth.shape, threshold)
+                rows.setdefault(f"flips4@{threshold}", []).append(score_pair(truth, mask))
         results[name] = {variant: macro_average(r)["dice"] for variant, r in rows.items()}
         print(name, json.dumps({k: round(v, 4) for k, v in results[name].items()}), flush=True)
     variants = list(next(iter(results.values())))
