@@ -27,7 +27,7 @@ from isic.sets import standard_set_samples
 from segcore.flips import mirrored_maps
 from segcore.metrics import macro_average, score_pair
 from segcore.predictor import TFLitePredictor
-from segcore.processing import THRESHOLD, postprocess, probability_image
+from segcore.processing import THRESHOLD, mask_lut, postprocess, probability_image
 
 Clean = Callable[[np.ndarray], np.ndarray]
 
@@ -61,8 +61,7 @@ CLEANUPS: dict[str, Clean] = {
 
 def thresholded(prob: np.ndarray, height: int, width: int, threshold: float) -> np.ndarray:
     """`postprocess` with another threshold: the 0/255 mask of the upsampled map above it."""
-    levels = np.asarray(probability_image(prob, width, height))
-    return np.where(levels > threshold * 255, 255, 0).astype(np.uint8)
+    return np.asarray(probability_image(prob, width, height).point(mask_lut(threshold)))
 
 
 def flipped_maps(predictor: TFLitePredictor, x: np.ndarray) -> list[np.ndarray]:

@@ -10,8 +10,14 @@ THRESHOLD = 0.5
 MASK_LEVEL = 128
 """A 0..255 mask pixel is lesion when above this level, as the official ISIC scorer reads masks
 (the ground truth is 0/255)."""
-# p > THRESHOLD on the 8-bit probability levels round(p x 255): a lookup table for Image.point.
-MASK_LUT = [255 if level > THRESHOLD * 255 else 0 for level in range(256)]
+
+
+def mask_lut(threshold: float) -> list[int]:
+    """p > threshold on the 8-bit probability levels round(p x 255): a table for Image.point."""
+    return [255 if level > threshold * 255 else 0 for level in range(256)]
+
+
+MASK_LUT = mask_lut(THRESHOLD)
 
 
 def binary(mask: np.ndarray) -> np.ndarray:

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segcore.processing import postprocess, preprocess, resize_mask, to_rgb_array
+from segcore.processing import (
+    THRESHOLD,
+    mask_lut,
+    postprocess,
+    preprocess,
+    resize_mask,
+    to_rgb_array,
+)
 
 
 def _corner_lesion(height: int, width: int) -> np.ndarray:
@@ -50,3 +57,13 @@ def test_every_image_mode_becomes_rgb(mode: str) -> None:
 def test_16_bit_greyscale_is_scaled_to_8_bit() -> None:
     image = Image.fromarray(np.full((4, 4), 60000, np.uint16))
     assert to_rgb_array(image).max() == 255
+
+
+@pytest.mark.parametrize(("threshold", "highest_skin_level"), [(THRESHOLD, 127), (0.6, 153)])
+def test_a_level_is_lesion_only_above_the_threshold(
+    threshold: float, highest_skin_level: int
+) -> None:
+    """0.6 x 255 is exactly 153: that level is not above it, so it stays skin."""
+    lut = mask_lut(threshold)
+    assert set(lut[: highest_skin_level + 1]) == {0}
+    assert set(lut[highest_skin_level + 1 :]) == {255}
