@@ -56,8 +56,8 @@ def _masks(seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_lovasz_of_a_binary_prediction_is_one_minus_its_jaccard() -> None:
     truth, prob = _masks(3)
     prediction = (prob > 0.5).astype("float32")
-    prediction[2], truth[3] = 0.0, 0.0  # an empty prediction; an empty pair below
-    prediction[3] = 0.0
+    prediction[2] = 0.0  # an empty prediction
+    truth[3] = prediction[3] = 0.0  # an empty pair
     union = np.maximum(truth, prediction).sum((1, 2, 3))
     jaccard = (truth * prediction).sum((1, 2, 3)) / np.maximum(union, 1.0)
     expected = np.where(union > 0, 1.0 - jaccard, 0.0)
