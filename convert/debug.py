@@ -13,6 +13,7 @@ import argparse
 import csv
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.out, "w") as f:
         debugger.layer_statistics_dump(f)
     with open(args.out) as f:
-        rows = list(csv.DictReader(f))
+        rows: list[dict[str, Any]] = list(csv.DictReader(f))
     for row in rows:
         rmse, scale = np.sqrt(float(row["mean_squared_error"])), float(row["scale"])
         row["rmse/scale"] = rmse / scale if scale else float("nan")

@@ -5,11 +5,15 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
 
 from convert.flavours import FLAVOURS
+
+if TYPE_CHECKING:
+    import keras
 
 
 def _configure(
@@ -35,7 +39,7 @@ def _configure(
         raise ValueError(f"flavour must be one of {FLAVOURS}, got {flavour!r}")
 
 
-def saved_model(model, directory: Path) -> Path:
+def saved_model(model: keras.Model, directory: Path) -> Path:
     """Export the Keras model as a SavedModel with a batch-1 signature (keeps XNNPACK paths)."""
     size = model.input_shape[1]
     model.export(
@@ -48,7 +52,7 @@ def saved_model(model, directory: Path) -> Path:
 
 
 def convert(
-    model,
+    model: keras.Model,
     flavours: Iterable[str],
     representative: Callable[[], Iterable[list[np.ndarray]]] | None = None,
 ) -> Iterator[tuple[str, bytes]]:

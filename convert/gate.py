@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
@@ -40,6 +41,7 @@ from convert.gate_report import (
 )
 from isic.scoring import (
     Loaded,
+    Row,
     iter_loaded,
     masks_from_probabilities,
     model_input,
@@ -53,7 +55,7 @@ from segcore.processing import THRESHOLD
 REPORTED = ("dice", "jaccard", "threshold_jaccard")
 
 
-def set_score(rows: list[dict]) -> SetScore:
+def set_score(rows: list[Row]) -> SetScore:
     """The gate's summary of per-image metric rows."""
     summary = macro_average(rows)
     return SetScore(n=int(summary["n"]), **{name: summary[name] for name in REPORTED})
@@ -82,7 +84,7 @@ def scored_sets(
     return scores
 
 
-def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) -> dict:
+def probe_runtime(python: str, runtime: str, model: Path, inputs: np.ndarray) -> dict[str, Any]:
     """Run the model in another interpreter's runtime; return its outputs or the error (a
     runtime that takes over a second per image counts as not running the file)."""
     with tempfile.TemporaryDirectory() as tmp:

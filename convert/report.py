@@ -87,9 +87,10 @@ def write_markdown(report: GateReport, path: Path) -> None:
         "| set | n | float Keras Dice | Jaccard | thresholded Jaccard |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for name, s in report.float_keras.sets.items():
+    for name, score in report.float_keras.sets.items():
         lines.append(
-            f"| {name} | {s.n} | {s.dice:.4f} | {s.jaccard:.4f} | {s.threshold_jaccard:.4f} |"
+            f"| {name} | {score.n} | {score.dice:.4f} | {score.jaccard:.4f} | "
+            f"{score.threshold_jaccard:.4f} |"
         )
     lines += [
         "",

@@ -54,7 +54,8 @@ def bin_name(low: float, high: float) -> str:
 def _skin(image: Array, lesion: Array) -> Array:
     """The median colour of the skin around the lesion."""
     skin = image[~lesion] if (~lesion).any() else image.reshape(-1, 3)
-    return np.median(skin, axis=0)
+    colour: Array = np.median(skin, axis=0)
+    return colour
 
 
 def _skin_canvas(height: int, width: int, colour: Array, rng: np.random.Generator) -> Array:
@@ -66,7 +67,8 @@ def _skin_canvas(height: int, width: int, colour: Array, rng: np.random.Generato
         ),
         dtype=np.float32,
     )
-    return np.clip(colour + (smooth - 128) * 0.12, 0, 255)
+    canvas: Array = np.clip(colour + (smooth - 128) * 0.12, 0, 255)
+    return canvas
 
 
 def zoom_out(
@@ -206,7 +208,8 @@ def vignette(image: Array, rng: np.random.Generator) -> Array:
     r = np.hypot((x - width / 2) / (width / 2), (y - height / 2) / (height / 2))
     start = float(rng.uniform(0.75, 0.95))
     dark = np.clip((r - start) / 0.25, 0, 1)[..., None]
-    return (image * (1 - dark)).astype(np.uint8)
+    vignetted: Array = (image * (1 - dark)).astype(np.uint8)
+    return vignetted
 
 
 DRAWN: dict[str, Callable[[ImageDraw.ImageDraw, Array, np.random.Generator], None]] = {

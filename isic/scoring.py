@@ -31,6 +31,9 @@ MODEL_CHUNK = 16
 Loaded = tuple[Sample, np.ndarray, np.ndarray]
 """(sample, RGB image, 0/255 ground-truth mask) as read by `load_pair`."""
 
+Row = dict[str, Any]
+"""One image's row of the per-image report: image_id, height, width and the METRIC_NAMES."""
+
 
 def iter_loaded(samples: Iterable[Sample]) -> Iterator[Loaded]:
     """Read the pairs one at a time."""
@@ -84,7 +87,7 @@ def masks_from_probabilities(
     ]
 
 
-def rows_of(results: Sequence[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]) -> list[dict]:
+def rows_of(results: Sequence[tuple[Sample, np.ndarray, np.ndarray, np.ndarray]]) -> list[Row]:
     """Per-image ISIC metrics (plus id and size) of predict_masks results."""
     return [
         {"image_id": s.image_id, "height": t.shape[0], "width": t.shape[1], **score_pair(t, p)}
@@ -115,8 +118,8 @@ def model_predictor(model: Any, flips: int = TEST_TIME_FLIPS) -> tuple[Predictor
 
 
 def write_report(
-    rows: list[dict], out_dir: Path, panels: list[tuple[str, np.ndarray]] | None = None
-) -> dict:
+    rows: list[Row], out_dir: Path, panels: list[tuple[str, np.ndarray]] | None = None
+) -> dict[str, float]:
     """Write per_image.csv, summary.json and (if given) the overlay grid; return the summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "per_image.csv", "w", newline="") as f:
@@ -137,7 +140,7 @@ def evaluate(
     out_dir: Path,
     n_examples: int = 4,
     progress: bool = True,
-) -> dict:
+) -> dict[str, float]:
     """Score, write the report with the best and worst overlays, and return the summary."""
     results = predict_masks(iter_loaded(samples), predict, size, len(samples), progress=progress)
     rows = rows_of(results)

@@ -112,7 +112,8 @@ def colour_jitter(image: Array, config: AugmentConfig, rng: np.random.Generator)
         # Darker, warmer skin: a gamma that darkens mid-tones and a brown tint.
         x = 255 * (np.clip(x, 0, 255) / 255) ** rng.uniform(1.3, 2.2)
         x = x * np.array([1.0, rng.uniform(0.75, 0.9), rng.uniform(0.6, 0.8)], np.float32)
-    return np.clip(x, 0, 255)
+    jittered: Array = np.clip(x, 0, 255)
+    return jittered
 
 
 def augment_pair(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +49,7 @@ def _blob(parts: Sequence[bytes]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_pack(
-    sources: dict[str, Sequence[Sample]], size: int, path: Path, quality: int = 80
+    sources: Mapping[str, Sequence[Sample]], size: int, path: Path, quality: int = 80
 ) -> int:
     """Write every sample of every source at size x size; return how many pairs."""
     ids, names, images, masks = [], [], [], []

@@ -6,6 +6,7 @@ import contextlib
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import keras
 
@@ -61,9 +62,9 @@ def strategy_scope() -> Iterator[None]:
 class EpochTimer(keras.callbacks.Callback):
     """Adds the epoch's wall time (seconds) to the logs, so the history CSV records it."""
 
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._start = time.perf_counter()
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None:
             logs["epoch_seconds"] = round(time.perf_counter() - self._start, 1)

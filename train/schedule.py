@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from typing import Any
 
 import keras
 
@@ -34,18 +35,18 @@ class EpochSchedule(keras.callbacks.Callback):
         self.epochs, self.total, self.peak, self.budget = epochs, epochs, peak, budget_seconds
         self._paces: list[float] = []
 
-    def on_train_begin(self, logs: dict | None = None) -> None:
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._start = time.perf_counter()
         self._first_epoch: int | None = None
 
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._epoch_start = time.perf_counter()
         if self._first_epoch is None:
             self._first_epoch = epoch
         self._rate = cosine_rate(epoch, self.total, self.peak)
         self.model.optimizer.learning_rate = self._rate
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is not None:
             logs["learning_rate"] = self._rate
         if self.budget is None:
