@@ -18,6 +18,7 @@ import os
 import statistics
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import boto3
 from moto import mock_aws
@@ -31,11 +32,34 @@ from lesion_api.settings import Settings
 
 BUCKET = "lesion-batch"
 INPUT = SUBSETS["training"][0]
+
+
+class Prices(TypedDict):
+    date: str
+    lambda_gb_second: float
+    lambda_request: float
+    sqs_request: float
+    s3_put: float
+    s3_get: float
+
+
+class Throughput(TypedDict):
+    """One set's figures (`measure`)."""
+
+    images: int
+    median_size: str
+    median_bytes: float
+    wall_s: float
+    images_per_s: float
+    segmentation_ms_median: float
+    per_image_ms: float
+
+
 # AWS's published us-east-1 list prices, free tiers ignored: Lambda x86 per GB-second (first 6
 # billion GB-s a month) and per request (aws.amazon.com/lambda/pricing, as quoted in March 2026,
 # e.g. wring.co's Lambda pricing guide of 2026-03-08), SQS standard per request and S3 Standard
 # per PUT and per GET (AWS's long-standing list prices; not re-read here: no internet).
-PRICES = {
+PRICES: Prices = {
     "date": "as quoted 2026-03",
     "lambda_gb_second": 0.0000166667,
     "lambda_request": 0.20 / 1e6,
@@ -56,7 +80,7 @@ def images(folder: Path, count: int | None, near_native: bool) -> list[Path]:
     return paths[:count] if count else paths
 
 
-def measure(paths: list[Path], batch_size: int) -> dict[str, float]:
+def measure(paths: list[Path], batch_size: int) -> Throughput:
     """Put `paths` in moto S3 and time one warm batch function over them."""
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
@@ -139,19 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     print("| set | images | median size | images/s | per image ms | segmentation ms |")
     print("| --- | --- | --- | --- | --- | --- |")
+    measured: dict[str, Throughput] = {}
     for name, paths in sets.items():
         figures = measure(paths, args.batch_size)
-        report[name] = figures
+        report[name] = measured[name] = figures
         print(
             f"| {name} | {figures['images']} | {figures['median_size']} | "
             f"{figures['images_per_s']} | {figures['per_image_ms']} | "
             f"{figures['segmentation_ms_median']} |"
         )
-    slowest = max(report[name]["per_image_ms"] for name in sets) / 1000  # type: ignore[index]
-    report["projection_10000"] = [
-        projection(slowest, memory, args.batch_size) for memory in (1536, 3538)
-    ]
-    for p in report["projection_10000"]:  # type: ignore[union-attr]
+    slowest = max(m["per_image_ms"] for m in measured.values()) / 1000
+    projections = [projection(slowest, memory, args.batch_size) for memory in (1536, 3538)]
+    report["projection_10000"] = projections
+    for p in projections:
         print(
             f"10,000 images at {p['memory_mb']} MB: {p['assumed_s_per_image']} s each, "
             f"wall {p['wall_minutes_by_concurrency']} min by concurrency, ${p['total_usd']}"

@@ -108,12 +108,13 @@ def import_breakdown(image: str) -> dict[str, float]:
          "-X", "importtime", "-c", "import lesion_api.handler"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    totals: collections.Counter[str] = collections.Counter()
+    totals: collections.defaultdict[str, float] = collections.defaultdict(float)
     for line in done.stderr.splitlines():
         fields = line.removeprefix("import time:").split("|")
         if len(fields) == 3 and fields[0].strip().isdigit():
             totals[fields[2].strip().split(".")[0]] += int(fields[0]) / 1000
-    return {name: round(ms, 1) for name, ms in totals.most_common(15)}
+    slowest = sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:15]
+    return {name: round(ms, 1) for name, ms in slowest}
 
 
 LAZY_PROBE = """
@@ -133,7 +134,8 @@ def lazy_imports(image: str, payload: dict[str, Any]) -> list[str]:
          "-c", LAZY_PROBE],
         input=json.dumps(payload), capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    imported: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return imported
 
 
 def layer_sizes(image: str) -> dict[str, object]:
@@ -160,18 +162,19 @@ def main(argv: list[str] | None = None) -> int:
     payload = upload_event()
     standin = docker("image", "inspect", "-f", "{{json .Config.Labels}}", LAMBDA_BASE)
     is_standin = STANDIN_LABEL in standin
+    variants: dict[str, dict[str, float]] = {}
     report: dict[str, object] = {
         "image": args.image,
         "base": LAMBDA_BASE + (" (offline stand-in: Debian 12, Python 3.11)" if is_standin else ""),
         "runs": args.runs,
         "goals": GOALS,
-        "variants": {},
+        "variants": variants,
     }
     print("| variant | INIT ms | first invoke ms | warm p50 ms |\n| --- | --- | --- | --- |")
     for name, env in VARIANTS.items():
         samples = [one_cold_start(args.image, env, payload) for _ in range(args.runs)]
         medians = {key: round(statistics.median(s[key] for s in samples), 1) for key in samples[0]}
-        report["variants"][name] = medians  # type: ignore[index]
+        variants[name] = medians
         print(
             f"| {name} | {medians['init_ms']} | {medians['first_ms']} | {medians['warm_p50_ms']} |"
         )

@@ -25,7 +25,9 @@ from segcore.processing import THRESHOLD, postprocess, preprocess
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def reference_mask(predictor: TFLitePredictor, image: np.ndarray, height: int, width: int):
+def reference_mask(
+    predictor: TFLitePredictor, image: np.ndarray, height: int, width: int
+) -> np.ndarray:
     """Full decode, float bilinear upscaling, threshold: no memory bounds."""
     probabilities = predictor.predict(preprocess(image, predictor.input_size)[None])[0]
     full = Image.fromarray(probabilities.astype(np.float32)).resize(

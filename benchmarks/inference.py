@@ -17,11 +17,12 @@ import argparse
 import json
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.process import ROOT, peak_rss_mb, run_worker
+from benchmarks.process import ROOT, Figures, peak_rss_mb, run_worker
 from segcore.paths import DEPLOYED_MODEL
 from segcore.timing import latency_ms
 
@@ -29,7 +30,7 @@ DEFAULT_IMAGE = ROOT / "tests" / "fixtures" / "samples" / "ISIC_0000012.jpg"
 STACKS = ("deployed", "keras", "seed")
 
 
-def _load_stack(stack: str, model_path: Path):
+def _load_stack(stack: str, model_path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
     """Import the stack's runtime and load its model; return (segment function, model bytes)."""
     from segcore.decoding import Decoded
     from segcore.processing import postprocess, preprocess
@@ -57,7 +58,7 @@ def _load_stack(stack: str, model_path: Path):
     return segment, model_path.stat().st_size
 
 
-def worker(stack: str, model_path: Path, image_path: Path, runs: int, spawned: float) -> dict:
+def worker(stack: str, model_path: Path, image_path: Path, runs: int, spawned: float) -> Figures:
     """Measure one stack in this (fresh) process; `spawned`: the parent's clock at spawn."""
     start = time.perf_counter()
     segment, model_bytes = _load_stack(stack, model_path)
@@ -89,13 +90,13 @@ def seed_model(path: Path) -> Path:
     return path
 
 
-def measure(stack: str, model: Path, image: Path, runs: int) -> dict:
+def measure(stack: str, model: Path, image: Path, runs: int) -> Figures:
     """One stack's figures, measured in a fresh process."""
     args = ["--stack", stack, "--model", str(model), "--image", str(image), "--runs", str(runs)]
     return run_worker("benchmarks.inference", args)
 
 
-def table(results: list[dict]) -> str:
+def table(results: list[Figures]) -> str:
     seed = next(r for r in results if r["stack"] == "seed")
     lines = [
         "| stack | p50 ms | p95 ms | import + load s | cold start s | peak RSS MB | model bytes | "

@@ -18,6 +18,7 @@ import httpx
 
 from benchmarks.images import noisy_jpeg
 from benchmarks.load import server
+from benchmarks.process import Figures
 from segcore.timing import latency_ms
 
 SIZES = [(256, 192), (1024, 768), (2048, 1536), (4000, 3000)]
@@ -32,12 +33,12 @@ def p50_ms(client: httpx.Client, url: str, data: bytes, runs: int) -> float:
     return latency_ms(post, runs, warmup=2)["p50_ms"]
 
 
-def measure(urls: dict[str, str], runs: int) -> list[dict]:
+def measure(urls: dict[str, str], runs: int) -> list[Figures]:
     rows = []
     with httpx.Client(timeout=60) as client:
         for width, height in SIZES:
             data = noisy_jpeg(width, height)
-            row = {"size": f"{width}x{height}", "bytes": len(data)}
+            row: Figures = {"size": f"{width}x{height}", "bytes": len(data)}
             for label, url in urls.items():
                 row[f"{label}_p50_ms"] = round(p50_ms(client, url, data, runs), 1)
             rows.append(row)
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    def run(url: str) -> list[dict]:
+    def run(url: str) -> list[Figures]:
         urls = {"this": url, **({"compared": args.compare} if args.compare else {})}
         return measure(urls, args.runs)
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -34,7 +35,10 @@ from segcore.paths import DEPLOYED_MODEL
 FIXTURES = ROOT / "tests" / "fixtures"
 MODEL = DEPLOYED_MODEL
 # (name, interpreters, threads per interpreter) on this machine's cores
-DESIGNS = [("pool of interpreters", "2", "1"), ("one guarded interpreter", "1", "2")]
+DESIGNS: list[tuple[str, str | None, str | None]] = [
+    ("pool of interpreters", "2", "1"),
+    ("one guarded interpreter", "1", "2"),
+]
 
 
 def real_images() -> dict[str, bytes]:
@@ -83,7 +87,7 @@ def expected_masks(url: str, images: dict[str, bytes]) -> dict[str, bytes]:
         return {name: post(client, url, data).content for name, data in images.items()}
 
 
-def load(url: str, pid: int | None, clients: int, seconds: float) -> dict:
+def load(url: str, pid: int | None, clients: int, seconds: float) -> dict[str, float]:
     """`clients` threads post real images round-robin for `seconds`; every answer is checked."""
     images = real_images()
     expected = expected_masks(url, images)
@@ -136,11 +140,11 @@ def load(url: str, pid: int | None, clients: int, seconds: float) -> dict:
     }
 
 
-def soak(url: str, pid: int | None, total: int, clients: int = 4) -> dict:
+def soak(url: str, pid: int | None, total: int, clients: int = 4) -> dict[str, Any]:
     """`total` requests, two good for each bad, from `clients` threads; RSS every 250."""
     images, bad = real_images(), bad_files()
     expected = expected_masks(url, images)
-    plan = []
+    plan: list[tuple[bytes, bytes | None]] = []
     good_names, bad_names = sorted(images), sorted(bad)
     for i in range(total):
         if i % 3 == 2:
@@ -184,7 +188,7 @@ def soak(url: str, pid: int | None, total: int, clients: int = 4) -> dict:
     return {"requests": total, "clients": clients, **counts, "rss_every_250_mb": rss_every_250}
 
 
-def print_rows(title: str, rows: list[dict]) -> None:
+def print_rows(title: str, rows: list[dict[str, float]]) -> None:
     print(title)
     print(
         f"{'clients':>7} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6} "
@@ -213,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
-    result: dict = {"cores": os.cpu_count(), "images": len(real_images())}
+    result: dict[str, Any] = {"cores": os.cpu_count(), "images": len(real_images())}
     if args.url:
         rows = [load(args.url, None, n, args.seconds) for n in args.clients]
         print_rows(args.url, rows)

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.images import noisy_jpeg
-from benchmarks.process import ROOT, add_worker_arguments, peak_rss_mb, run_worker
+from benchmarks.process import ROOT, Figures, add_worker_arguments, peak_rss_mb, run_worker
 
 GOAL_PEAK_MB = 400.0
 CRAFTED = ROOT / "tests" / "fixtures" / "crafted"
@@ -30,7 +30,7 @@ def current_rss_mb() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def worker(files: list[str], rounds: int) -> dict:
+def worker(files: list[str], rounds: int) -> Figures:
     """Post each file `rounds` times to the app in this process; RSS after every request."""
     from fastapi.testclient import TestClient
 
@@ -58,7 +58,7 @@ def worker(files: list[str], rounds: int) -> dict:
     return {"ready_rss_mb": round(start, 1), "requests": requests}
 
 
-def measure(rounds: int, files: list[Path]) -> dict:
+def measure(rounds: int, files: list[Path]) -> Figures:
     fresh = {}
     for path in files:
         result = run_worker("benchmarks.memory", [str(path), "--rounds", "1"])

@@ -87,14 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, samples in sets.items():
         rows: dict[str, list[dict[str, float]]] = {}
         for sample, _, truth in iter_loaded(samples):
+            height, width = truth.shape
             maps = flipped_maps(predictor, model_input(sample, predictor.input_size))
             tta = dict(zip(TTA_FLIPS, maps, strict=True))
             for tta_name, prob in tta.items():
                 for clean_name, clean in CLEANUPS.items():
-                    mask = postprocess(clean(prob), *truth.shape)
+                    mask = postprocess(clean(prob), height, width)
                     rows.setdefault(f"{tta_name}/{clean_name}", []).append(score_pair(truth, mask))
             for threshold in THRESHOLDS:
-                mask = thresholded(tta["flips4"], *truth.shape, threshold)
+                mask = thresholded(tta["flips4"], height, width, threshold)
                 rows.setdefault(f"flips4@{threshold}", []).append(score_pair(truth, mask))
         results[name] = {variant: macro_average(r)["dice"] for variant, r in rows.items()}
         print(name, json.dumps({k: round(v, 4) for k, v in results[name].items()}), flush=True)

@@ -9,11 +9,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+Figures = dict[str, Any]
+"""A benchmark's figures, as a worker prints them (JSON)."""
 
 
-def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) -> dict:
+def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) -> Figures:
     """Run `python -m module --worker ARGS --spawned NOW` and return the JSON it prints last.
 
     --spawned carries the parent's clock, so the worker can time its cold start from here.
@@ -26,7 +29,8 @@ def run_worker(module: str, args: list[str], env: dict[str, str] | None = None) 
         text=True,
         check=True,
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    figures: Figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def add_worker_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ import json
 import urllib.parse
 import uuid
 from pathlib import Path
+from typing import Any
 
 EVENTS = Path(__file__).resolve().parent / "event_samples"
 
@@ -31,12 +32,12 @@ def event(
     method: str,
     path: str,
     body: bytes = b"",
-    headers: dict | None = None,
+    headers: dict[str, str] | None = None,
     query: str = "",
-) -> dict:
+) -> dict[str, Any]:
     """An HTTP API (version "v2") or REST API ("v1") proxy event for `method path?query`."""
     name = "http_api_v2.json" if version == "v2" else "rest_api_v1.json"
-    ev = json.loads((EVENTS / name).read_text())
+    ev: dict[str, Any] = json.loads((EVENTS / name).read_text())
     headers = {"host": "id.execute-api.us-east-1.amazonaws.com", **(headers or {})}
     params = dict(p.split("=") for p in query.split("&")) if query else {}
     ev["body"] = base64.b64encode(body).decode() if body else None
@@ -58,11 +59,11 @@ def event(
     return ev
 
 
-_S3_PUT = json.loads((EVENTS / "s3_put.json").read_text())
-_SQS = json.loads((EVENTS / "sqs_receive_message.json").read_text())
+_S3_PUT: dict[str, Any] = json.loads((EVENTS / "s3_put.json").read_text())
+_SQS: dict[str, Any] = json.loads((EVENTS / "sqs_receive_message.json").read_text())
 
 
-def s3_put(bucket: str, key: str, size: int, etag: str = "") -> dict:
+def s3_put(bucket: str, key: str, size: int, etag: str = "") -> dict[str, Any]:
     """The notification S3 sends for one object created (its key URL-encoded, as S3 does)."""
     event = copy.deepcopy(_S3_PUT)
     (record,) = event["Records"]
@@ -72,7 +73,7 @@ def s3_put(bucket: str, key: str, size: int, etag: str = "") -> dict:
     return event
 
 
-def sqs_batch(*bodies: dict | str) -> dict:
+def sqs_batch(*bodies: dict[str, Any] | str) -> dict[str, Any]:
     """An SQS batch whose messages carry these bodies (S3 notifications, or raw text)."""
     (template,) = _SQS["Records"]
     records = []

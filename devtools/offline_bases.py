@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from infra.deploy import STANDIN_LABEL
 
@@ -33,7 +34,7 @@ DEBIAN_PYTHON = "3.11"  # bookworm's python3
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def docker(*args: str, **kwargs) -> subprocess.CompletedProcess:
+def docker(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(["docker", *args], check=True, **kwargs)
 
 

@@ -14,9 +14,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,14 +59,15 @@ def ui_command(port: int, api_url: str) -> tuple[list[str], dict[str, str]]:
     return command, {**os.environ, "API_URL": api_url}
 
 
-def wait_for(url: str, process: subprocess.Popen | None = None, timeout: float = 60.0) -> None:
+def wait_for(url: str, process: subprocess.Popen[Any] | None = None, timeout: float = 60.0) -> None:
     """Poll until the URL answers, or fail if the process (when given) exits or time runs out;
     a process whose output is piped has its last output in the error."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             output = process.stdout.read()[-3000:] if process.stdout else ""
-            name = " ".join(str(arg) for arg in process.args[1:4])
+            args = cast(Sequence[object], process.args)  # always an argument list here
+            name = " ".join(str(arg) for arg in args[1:4])
             raise RuntimeError(f"{name} exited with {process.returncode} {output}")
         try:
             with urllib.request.urlopen(url, timeout=2):
@@ -79,7 +81,8 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @contextmanager
@@ -107,7 +110,7 @@ def api_server(model: Path, **settings: str) -> Iterator[tuple[str, int]]:
         yield url, pid
 
 
-def start(api_port: int, ui_port: int, processes: list[subprocess.Popen]) -> None:
+def start(api_port: int, ui_port: int, processes: list[subprocess.Popen[bytes]]) -> None:
     """Start the API, then the UI; each is added to `processes` as soon as it runs (so the
     caller can always stop it), and this returns once both answer."""
     api_url = f"http://127.0.0.1:{api_port}"
@@ -127,7 +130,7 @@ def main() -> int:
     parser.add_argument("--ui-port", type=int, default=8501)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _interrupt)
-    processes: list[subprocess.Popen] = []
+    processes: list[subprocess.Popen[bytes]] = []
     try:
         start(args.api_port, args.ui_port, processes)
         print(

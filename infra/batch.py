@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
@@ -42,14 +43,14 @@ class Item:
     key: str
 
 
-def batch_bucket(stack: str, cfn=None) -> str:
+def batch_bucket(stack: str, cfn: Any = None) -> str:
     bucket = stack_outputs(stack, cfn).get("BatchBucketName")
     if not bucket:
         raise DeployError(f"stack {stack} has no BatchBucketName output: deploy the batch stack")
     return bucket
 
 
-def check_bucket(bucket: str, s3) -> None:
+def check_bucket(bucket: str, s3: Any) -> None:
     try:
         s3.head_bucket(Bucket=bucket)
     except ClientError as error:
@@ -65,7 +66,7 @@ def local_images(folder: Path, prefix: str) -> Iterator[tuple[Path, Item]]:
             yield path, Item(name, prefix + name)
 
 
-def upload(images: list[tuple[Path, Item]], bucket: str, out: Path, s3) -> int:
+def upload(images: list[tuple[Path, Item]], bucket: str, out: Path, s3: Any) -> int:
     """Put the images not already there (same key, same size); return how many were put. An
     image put again (changed) first loses its old results, in S3 and in OUT."""
     put = 0
@@ -82,7 +83,7 @@ def upload(images: list[tuple[Path, Item]], bucket: str, out: Path, s3) -> int:
     return put
 
 
-def forget_results(item: Item, bucket: str, out: Path, s3) -> None:
+def forget_results(item: Item, bucket: str, out: Path, s3: Any) -> None:
     """Delete an item's results from S3 and from OUT (its image is about to change)."""
     keys = [{"Key": result_key(item.key, suffix)} for suffix in RESULT_SUFFIXES]
     s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
@@ -91,12 +92,12 @@ def forget_results(item: Item, bucket: str, out: Path, s3) -> None:
     (out / "masks" / (item.id + ".mask.png")).unlink(missing_ok=True)
 
 
-def listed(bucket: str, prefix: str, s3) -> Iterator[str]:
+def listed(bucket: str, prefix: str, s3: Any) -> Iterator[str]:
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         yield from (obj["Key"] for obj in page.get("Contents", []))
 
 
-def existing_images(bucket: str, prefix: str, s3) -> list[Item]:
+def existing_images(bucket: str, prefix: str, s3: Any) -> list[Item]:
     return [
         Item(key.removeprefix(prefix), key)
         for key in listed(bucket, prefix, s3)
@@ -104,7 +105,7 @@ def existing_images(bucket: str, prefix: str, s3) -> list[Item]:
     ]
 
 
-def fetch(item: Item, present: set[str], bucket: str, out: Path, s3) -> bool:
+def fetch(item: Item, present: set[str], bucket: str, out: Path, s3: Any) -> bool:
     """Download the item's result (JSON and mask, or its error) into OUT once it is `present`
     in S3; whether OUT has it."""
     for suffix in (".json", ".error.json"):
@@ -125,7 +126,7 @@ def fetch(item: Item, present: set[str], bucket: str, out: Path, s3) -> bool:
 
 
 def collect(
-    items: list[Item], bucket: str, out: Path, s3, timeout_s: float, poll_s: float = 5.0
+    items: list[Item], bucket: str, out: Path, s3: Any, timeout_s: float, poll_s: float = 5.0
 ) -> list[Item]:
     """Wait for every item's result, downloading each as it appears; return those still pending."""
     pending = list(items)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
@@ -44,7 +45,7 @@ class DeployError(RuntimeError):
     """A deployment step failed for a reason the user can act on."""
 
 
-def ensure_repositories(names: list[str], ecr=None) -> dict[str, str]:
+def ensure_repositories(names: list[str], ecr: Any = None) -> dict[str, str]:
     """Create the ECR repositories that do not exist yet (scan on push); {name: URI}."""
     ecr = ecr or boto3.client("ecr")
     uris = {}
@@ -63,7 +64,7 @@ def ensure_repositories(names: list[str], ecr=None) -> dict[str, str]:
     return uris
 
 
-def upload_model(model: Path, bucket: str, key: str, s3=None) -> str:
+def upload_model(model: Path, bucket: str, key: str, s3: Any = None) -> str:
     """Upload the model with its sha256 as object metadata (and S3's own checksum); return it."""
     s3 = s3 or boto3.client("s3")
     data = model.read_bytes()
@@ -79,7 +80,7 @@ def upload_model(model: Path, bucket: str, key: str, s3=None) -> str:
     return digest.hexdigest()
 
 
-def sam_parameters(bucket: str, key: str, cors_origin: str | None, s3=None) -> list[str]:
+def sam_parameters(bucket: str, key: str, cors_origin: str | None, s3: Any = None) -> list[str]:
     """`sam deploy --parameter-overrides` entries for a model in S3 (sha256 read from it)."""
     s3 = s3 or boto3.client("s3")
     sha256 = s3.head_object(Bucket=bucket, Key=key)["Metadata"].get("sha256")
@@ -91,7 +92,7 @@ def sam_parameters(bucket: str, key: str, cors_origin: str | None, s3=None) -> l
     return overrides
 
 
-def stack_outputs(name: str, cfn=None) -> dict[str, str]:
+def stack_outputs(name: str, cfn: Any = None) -> dict[str, str]:
     """A CloudFormation stack's outputs, {key: value}."""
     cfn = cfn or boto3.client("cloudformation")
     try:
@@ -103,7 +104,9 @@ def stack_outputs(name: str, cfn=None) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def deploy_stack(name: str, template: Path, parameters: dict[str, str], cfn=None) -> dict[str, str]:
+def deploy_stack(
+    name: str, template: Path, parameters: dict[str, str], cfn: Any = None
+) -> dict[str, str]:
     """Create the stack or update it in place, wait until it is done; return its outputs."""
     cfn = cfn or boto3.client("cloudformation")
     request = {
@@ -129,7 +132,7 @@ def deploy_stack(name: str, template: Path, parameters: dict[str, str], cfn=None
     return stack_outputs(name, cfn)
 
 
-def set_api_cors_origin(api_stack: str, origin: str, cfn=None) -> None:
+def set_api_cors_origin(api_stack: str, origin: str, cfn: Any = None) -> None:
     """Make `origin` the API stack's only CORS origin; every other parameter keeps its value."""
     cfn = cfn or boto3.client("cloudformation")
     stack = cfn.describe_stacks(StackName=api_stack)["Stacks"][0]
@@ -153,7 +156,7 @@ def set_api_cors_origin(api_stack: str, origin: str, cfn=None) -> None:
     )
 
 
-def ecr_credentials(ecr=None) -> tuple[str, str, str]:
+def ecr_credentials(ecr: Any = None) -> tuple[str, str, str]:
     """(user, password, registry URL) for `docker login` to this account's ECR."""
     ecr = ecr or boto3.client("ecr")
     data = ecr.get_authorization_token()["authorizationData"][0]
@@ -172,7 +175,7 @@ def docker(*args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def push_ui_image(repository_uri: str, tag: str, ecr=None) -> str:
+def push_ui_image(repository_uri: str, tag: str, ecr: Any = None) -> str:
     """Build ui/Dockerfile, push it to the repository; return the image URI."""
     user, password, registry = ecr_credentials(ecr)
     docker("login", "--username", user, "--password-stdin", registry, stdin=password)

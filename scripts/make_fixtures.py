@@ -36,7 +36,7 @@ def copy_pair(
     ):
         out = dst / folder / name
         out.parent.mkdir(parents=True, exist_ok=True)
-        image = Image.open(src / folder / name)
+        image: Image.Image = Image.open(src / folder / name)
         if size is not None:
             image = image.resize(size, resample)
         image.save(out, quality=90) if name.endswith(".jpg") else image.save(out, optimize=True)
