@@ -8,7 +8,7 @@ TFLITE_VENV := .venv-tflite-runtime
 SAM_VENV := .venv-sam
 DATA ?= ../shared/data
 
-.PHONY: setup up demo test test-deps lint train gpu-bundle evaluate parity hard-cases benchmark containers
+.PHONY: setup up demo test test-deps lint train gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
 	@$(BIN)/python -m devtools.docker_engine --compose-plugin
@@ -109,6 +109,14 @@ hard-cases: setup
 		--out runs/hard_eval
 	cp runs/hard_eval/hard_cases.json models/hard_cases.json
 	cp runs/hard_eval/best_worst.png models/hard_cases_best_worst.png
+
+## The darker-skin proxy (the held-out full-field ids under more epidermal melanin, level by
+## level) and the deployed model's Dice at each level -> models/darker_skin.json
+darker-skin: setup
+	$(BIN)/python -m isic.darker_skin make --data $(DATA) --split models/split.json --out runs/dark
+	$(BIN)/python -m isic.darker_skin score --cases runs/dark --model models/unet.tflite \
+		--out runs/dark_eval
+	cp runs/dark_eval/darker_skin.json models/darker_skin.json
 
 ## Deployed TFLite path vs float Keras vs the seed's stack; the Lambda handler; serving under load,
 ## latency by image size, peak memory of the worst uploads, batch throughput and the cost of

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from isic.data import SUBSETS, Sample, find_samples, load_pair
+from isic.data import SUBSETS, Sample, load_pair
 from isic.sets import select_samples
 
 DISTRACTORS = ("ink_ring", "bubbles", "fabric", "hair", "ruler", "vignette")
@@ -306,20 +306,14 @@ def main(argv: list[str] | None = None) -> int:
         cases = make_set(samples, args.out, args.seed)
         print(f"{len(cases)} hard cases in {args.out}")
         return 0
-    from isic.scoring import evaluate
-    from segcore.predictor import TFLitePredictor
+    from isic.scoring import score_tflite
 
-    predictor = TFLitePredictor(args.model)
-    samples = find_samples(args.cases, "training")
-    summary = evaluate(samples, predictor.predict, predictor.input_size, args.out)
-    import csv
-
-    with (args.out / "per_image.csv").open() as f:
-        dice = {row["image_id"]: float(row["dice"]) for row in csv.DictReader(f)}
+    summary, per_image = score_tflite(args.model, args.cases, args.out)
+    dice = {image_id: row["dice"] for image_id, row in per_image.items()}
     seed = json.loads((args.cases / "cases.json").read_text())["seed"]
     report = {
         "model": args.model.name,
-        "cases": f"isic.hard_cases, seed {seed}, {len(samples)} held-out full-field ids",
+        "cases": f"isic.hard_cases, seed {seed}, {len(dice)} held-out full-field ids",
         "all": summary,
         "groups": by_group(read_cases(args.cases), dice),
     }

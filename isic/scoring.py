@@ -13,12 +13,13 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from isic.data import Sample, load_pair
+from isic.data import Sample, find_samples, load_pair
 from isic.figures import overlay_grid
 from segcore.decoding import read_for_model
 from segcore.flips import TEST_TIME_FLIPS, flip_averaged
 from segcore.metrics import METRIC_NAMES, macro_average, score_pair
 from segcore.overlay import overlay
+from segcore.predictor import TFLitePredictor
 from segcore.processing import postprocess, preprocess
 
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -152,3 +153,19 @@ def evaluate(
         title = f"{sample.image_id}  Dice {rows[index]['dice']:.3f}"
         panels.append((title, overlay(image, prediction, truth)))
     return write_report(rows, out_dir, panels)
+
+
+def score_tflite(
+    model: Path, folder: Path, out_dir: Path
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Score a .tflite model (served flips) on every training-layout pair under `folder`: the
+    report in `out_dir`, and the summary with each image's metrics by id."""
+    predictor = TFLitePredictor(model)
+    samples = find_samples(folder, "training")
+    summary = evaluate(samples, predictor.predict, predictor.input_size, out_dir)
+    with (out_dir / "per_image.csv").open() as f:
+        per_image = {
+            row["image_id"]: {name: float(row[name]) for name in METRIC_NAMES}
+            for row in csv.DictReader(f)
+        }
+    return summary, per_image
