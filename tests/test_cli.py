@@ -45,6 +45,22 @@ def test_train_refuses_an_ema_momentum_outside_0_and_1(momentum: str, tmp_path: 
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize(
+    ("flag", "message"),
+    [
+        (["--dark-skin", "1.5"], "--dark-skin is a share between 0 and 1"),
+        (["--dark-skin-gamma", "2", "1.5"], "--dark-skin-gamma needs 1 <= LOW <= HIGH"),
+        (["--dark-skin-gamma", "0.5", "2"], "--dark-skin-gamma needs 1 <= LOW <= HIGH"),
+    ],
+)
+def test_train_refuses_a_bad_dark_skin(flag: list[str], message: str, tmp_path: Path) -> None:
+    pack = str(tmp_path / "pack.npz")
+    args = ["--pack", pack, "--holdout-pack", pack, "--run", str(tmp_path / "run")]
+    result = run_module("train", *args, *flag, timeout=60)
+    assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_evaluate_writes_the_report(fullview_root: Path, tmp_path: Path) -> None:
     samples = select_samples(fullview_root, "training", None, "holdout")
     truths = {}

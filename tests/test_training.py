@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from cli_support import run_module
 from isic.data import find_samples
-from train.augment import AugmentConfig, augment_pair
+from train.augment import AugmentConfig, augment_pair, colour_jitter
 from train.batches import AugmentedBatches
 from train.pack import write_pack
 from train.schedule import cosine_rate
@@ -64,6 +64,18 @@ def test_augmentation_keeps_image_and_mask_aligned(config: AugmentConfig) -> Non
         # The measure can fail: a mask two pixels off scores lower.
         shifted = np.roll(out_mask, (2, 2), axis=(0, 1))
         assert _iou(out, shifted) < aligned
+
+
+def test_darker_skin_follows_its_share_and_gamma() -> None:
+    skin = np.full((8, 8, 3), 190, np.uint8)
+
+    def jittered(config: AugmentConfig) -> float:
+        return float(colour_jitter(skin, config, np.random.default_rng(7)).mean())
+
+    never = jittered(AugmentConfig(dark_skin_probability=0.0))
+    mild = jittered(AugmentConfig(dark_skin_probability=1.0, dark_skin_gamma=(1.3, 1.3)))
+    strong = jittered(AugmentConfig(dark_skin_probability=1.0, dark_skin_gamma=(3.0, 3.0)))
+    assert strong < mild < never
 
 
 def test_hard_cases_shrink_the_lesion() -> None:
@@ -148,8 +160,10 @@ def test_tiny_run_from_folders_with_tensorflow(tmp_path: Path) -> None:
         "0.34",
     ]
     run = tmp_path / "run"
-    config = _train(run, "tensorflow", source, epochs=1)
+    dark = ["--dark-skin", "0.5", "--dark-skin-gamma", "1.5", "3"]
+    config = _train(run, "tensorflow", source, 1, *dark)
     assert config["backend"] == "tensorflow" and config["device"].startswith("CPU")
+    assert (config["dark_skin"], config["dark_skin_gamma"]) == (0.5, [1.5, 3.0])
     assert config["n_train"] == 8 and config["n_holdout"] == 4  # both folders' pairs
     for name in ("best.keras", "unet_float.keras", "curves.png", "eval_isic2018/per_image.csv"):
         assert (run / name).exists(), name
@@ -158,7 +172,7 @@ def test_tiny_run_from_folders_with_tensorflow(tmp_path: Path) -> None:
     assert metrics["holdout_isic2018"]["n"] == 2
     split = json.loads((run / "split.json").read_text())
     assert len(split["holdout"]) == 2 and not set(split["holdout"]) & set(split["train"])
-    _train(run, "tensorflow", source, epochs=2)  # the same command, more epochs: resumes
+    _train(run, "tensorflow", source, 2, *dark)  # the same command, more epochs: resumes
     assert [row["epoch"] for row in _history_rows(run)] == ["0", "1"]
 
 

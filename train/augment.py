@@ -38,6 +38,8 @@ class AugmentConfig:
     """Area of the sampled box relative to the image: < 1 zooms in, > 1 zooms out."""
     aspect: tuple[float, float] = (0.7, 1.45)
     dark_skin_probability: float = 0.15
+    dark_skin_gamma: tuple[float, float] = (1.3, 2.2)
+    """Gamma range of the darker skin: higher darkens the mid-tones more."""
 
 
 def synthetic_hard_case(
@@ -110,7 +112,7 @@ def colour_jitter(image: Array, config: AugmentConfig, rng: np.random.Generator)
     x = x + rng.uniform(-0.1, 0.1) * 255
     if rng.random() < config.dark_skin_probability:
         # Darker, warmer skin: a gamma that darkens mid-tones and a brown tint.
-        x = 255 * (np.clip(x, 0, 255) / 255) ** rng.uniform(1.3, 2.2)
+        x = 255 * (np.clip(x, 0, 255) / 255) ** rng.uniform(*config.dark_skin_gamma)
         x = x * np.array([1.0, rng.uniform(0.75, 0.9), rng.uniform(0.6, 0.8)], np.float32)
     jittered: Array = np.clip(x, 0, 255)
     return jittered

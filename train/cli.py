@@ -63,6 +63,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="share of training pairs made into synthetic hard cases",
     )
     parser.add_argument(
+        "--dark-skin",
+        type=float,
+        default=0.15,
+        metavar="P",
+        help="share of training pairs given a darker, warmer skin (a gamma and a brown tint)",
+    )
+    parser.add_argument(
+        "--dark-skin-gamma",
+        type=float,
+        nargs=2,
+        default=(1.3, 2.2),
+        metavar=("LOW", "HIGH"),
+        help="the darker skin's gamma range (higher is darker)",
+    )
+    parser.add_argument(
         "--init-from", type=Path, help="start from this .keras model's weights (same architecture)"
     )
     parser.add_argument(
@@ -95,6 +110,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("a pack holds its split: --split and --limit are for --data-root")
     if args.ema is not None and not 0 < args.ema < 1:
         parser.error("--ema is a momentum between 0 and 1")
+    if not 0 <= args.dark_skin <= 1:
+        parser.error("--dark-skin is a share between 0 and 1")
+    if not 1 <= args.dark_skin_gamma[0] <= args.dark_skin_gamma[1]:
+        parser.error("--dark-skin-gamma needs 1 <= LOW <= HIGH")
     return args
 
 
@@ -147,7 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         args.size,
         args.batch_size,
         args.seed,
-        AugmentConfig(hard_fraction=args.hard_fraction),
+        AugmentConfig(
+            hard_fraction=args.hard_fraction,
+            dark_skin_probability=args.dark_skin,
+            dark_skin_gamma=tuple(args.dark_skin_gamma),
+        ),
         first_epoch=done_epochs,
         workers=args.workers,
     )
