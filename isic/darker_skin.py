@@ -7,7 +7,8 @@ training augmentation (a gamma and a brown tint). Level 0 is the same images re-
 the baseline in the same run.
 
     python -m isic.darker_skin make --data ../shared/data --split models/split.json --out runs/dark
-    python -m isic.darker_skin score --cases runs/dark --model models/unet.tflite --out runs/dark_ev
+    python -m isic.darker_skin score --cases runs/dark --model models/unet.tflite \
+        --out runs/dark_eval
 
 `score` writes the ISIC report and darker_skin.json: Dice, thresholded Jaccard and the median
 skin brightness at each level.
@@ -15,24 +16,31 @@ skin brightness at each level.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
-from PIL import Image
 
-from isic.data import SUBSETS, Sample, load_pair
-from isic.sets import select_samples
+from isic import stress
+from isic.data import Sample, load_pair
 
 MELANIN_ABSORPTION = np.array([0.29, 0.51, 1.0], np.float32)
 """Relative absorption at red, green and blue (650, 550, 450 nm) for mu_a ~ wavelength^-3.33."""
 BLUE_DENSITIES = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
 """Extra optical density (natural log) at blue, per level: blue light kept 100, 37, 14, 5, 1.8
 and 0.7 % (red 100, 75, 56, 42, 31 and 23 %)."""
-JPEG_QUALITY = 92
 Array = np.ndarray
+
+
+class Case(TypedDict):
+    """One generated image: its source id, level, added density and median skin brightness."""
+
+    source_id: str
+    level: int
+    blue_density: float
+    skin_luma: float
 
 
 def to_linear(srgb: Array) -> Array:
@@ -57,42 +65,46 @@ def darken(image: Array, blue_density: float) -> Array:
 
 
 def skin_brightness(image: Array, mask: Array) -> float:
-    """Median Rec. 709 luma (0..255) of the pixels outside the lesion."""
+    """Median Rec. 709 luma (0..255) of the pixels outside the lesion (of all, if none are)."""
     luma = image.astype(np.float32) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    return float(np.median(luma[mask == 0]))
+    skin = mask == 0
+    return float(np.median(luma[skin] if skin.any() else luma))
 
 
 def case_id(level: int, index: int) -> str:
+    """ISIC_8, the level's digit, the source's index in five digits."""
     return f"ISIC_8{level}{index:05d}"
 
 
-def make_set(samples: Sequence[Sample], out: Path) -> dict[str, dict[str, float]]:
-    """Write every sample at every level in the official layout, and levels.json: each id's
-    level and median skin brightness."""
-    image_dir, mask_dir = (out / name for name in SUBSETS["training"])
-    image_dir.mkdir(parents=True, exist_ok=True)
-    mask_dir.mkdir(parents=True, exist_ok=True)
+def make_set(samples: Sequence[Sample], out: Path) -> dict[str, Case]:
+    """Write every sample at every level in the official layout, and levels.json."""
+    folders = stress.layout_folders(out)
     cases = {}
     for index, sample in enumerate(samples):
         image, mask = load_pair(sample)
         for level, density in enumerate(BLUE_DENSITIES):
             image_id, darker = case_id(level, index), darken(image, density)
-            Image.fromarray(darker).save(image_dir / f"{image_id}.jpg", quality=JPEG_QUALITY)
-            Image.fromarray(mask).save(mask_dir / f"{image_id}_segmentation.png")
-            cases[image_id] = {"level": level, "skin_luma": skin_brightness(darker, mask)}
+            stress.write_pair(folders, image_id, darker, mask)
+            cases[image_id] = Case(
+                source_id=sample.image_id,
+                level=level,
+                blue_density=density,
+                skin_luma=skin_brightness(darker, mask),
+            )
     (out / "levels.json").write_text(json.dumps(cases, indent=1) + "\n")
     return cases
 
 
 def by_level(
-    cases: dict[str, dict[str, float]], per_image: dict[str, dict[str, float]]
+    cases: dict[str, Case], per_image: dict[str, dict[str, float]]
 ) -> dict[str, dict[str, float]]:
-    """Per level: its density, n, mean Dice and thresholded Jaccard, median skin brightness."""
+    """Per level found in the set: its density, n, mean Dice and thresholded Jaccard, and the
+    median skin brightness."""
     report = {}
-    for level, density in enumerate(BLUE_DENSITIES):
+    for level in sorted({case["level"] for case in cases.values()}):
         ids = [image_id for image_id, case in cases.items() if case["level"] == level]
         report[str(level)] = {
-            "blue_density": density,
+            "blue_density": cases[ids[0]]["blue_density"],
             "n": len(ids),
             "dice": float(np.mean([per_image[i]["dice"] for i in ids])),
             "threshold_jaccard": float(np.mean([per_image[i]["threshold_jaccard"] for i in ids])),
@@ -102,31 +114,21 @@ def by_level(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m isic.darker_skin", description=__doc__.split("\n\n")[0]
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    make = commands.add_parser("make", help="generate the set from the held-out full-field ids")
-    make.add_argument("--data", type=Path, required=True, help="folder holding isic2018_fullview/")
-    make.add_argument("--split", type=Path, required=True, help="the model's split.json")
-    make.add_argument("--out", type=Path, required=True)
-    score = commands.add_parser("score", help="score a .tflite model on a generated set")
-    score.add_argument("--cases", type=Path, required=True)
-    score.add_argument("--model", type=Path, required=True)
-    score.add_argument("--out", type=Path, required=True)
+    parser, _ = stress.parser("python -m isic.darker_skin", __doc__)
     args = parser.parse_args(argv)
     if args.command == "make":
-        samples = select_samples(args.data / "isic2018_fullview", "training", args.split, "holdout")
-        cases = make_set(samples, args.out)
+        samples = stress.held_out_fullview(args.data, args.split)
+        make_set(samples, args.out)
         print(f"{len(samples)} ids at {len(BLUE_DENSITIES)} levels in {args.out}")
         return 0
     from isic.scoring import score_tflite
 
     summary, per_image = score_tflite(args.model, args.cases, args.out)
-    cases = json.loads((args.cases / "levels.json").read_text())
+    cases: dict[str, Case] = json.loads((args.cases / "levels.json").read_text())
+    sources = {case["source_id"] for case in cases.values()}
     report = {
         "model": args.model.name,
-        "cases": f"isic.darker_skin, {len(cases) // len(BLUE_DENSITIES)} held-out full-field ids",
+        "cases": f"isic.darker_skin, {len(sources)} held-out full-field ids",
         "all": summary,
         "levels": by_level(cases, per_image),
     }

@@ -16,7 +16,6 @@ copies it and the grid into models/).
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -26,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from isic.data import SUBSETS, Sample, load_pair
-from isic.sets import select_samples
+from isic import stress
+from isic.data import Sample, load_pair
 
 DISTRACTORS = ("ink_ring", "bubbles", "fabric", "hair", "ruler", "vignette")
 SIZE_BINS = ((0.01, 0.02), (0.02, 0.035), (0.035, 0.05))
@@ -248,16 +247,13 @@ def make_case(
 
 def make_set(samples: Sequence[Sample], out: Path, seed: int = SEED) -> list[Case]:
     """Write the hard version of every sample in the official layout, and cases.json."""
-    image_dir, mask_dir = (out / name for name in SUBSETS["training"])
-    image_dir.mkdir(parents=True, exist_ok=True)
-    mask_dir.mkdir(parents=True, exist_ok=True)
+    folders = stress.layout_folders(out)
     cases = []
     for index, sample in enumerate(samples):
         image, mask = load_pair(sample)
         hard, hard_mask, added, is_faint, size_bin = make_case(image, mask, index, seed)
         image_id = f"ISIC_9{index:06d}"
-        Image.fromarray(hard).save(image_dir / f"{image_id}.jpg", quality=92)
-        Image.fromarray(hard_mask).save(mask_dir / f"{image_id}_segmentation.png")
+        stress.write_pair(folders, image_id, hard, hard_mask)
         fraction = float((hard_mask > 0).mean())
         cases.append(Case(image_id, sample.image_id, fraction, size_bin, added, is_faint))
     (out / "cases.json").write_text(
@@ -287,23 +283,11 @@ def by_group(cases: Sequence[Case], dice: dict[str, float]) -> dict[str, dict[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m isic.hard_cases", description=__doc__.split("\n\n")[0]
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    make = commands.add_parser("make", help="generate the set from the held-out full-field ids")
-    make.add_argument("--data", type=Path, required=True, help="folder holding isic2018_fullview/")
-    make.add_argument("--split", type=Path, required=True, help="the model's split.json")
-    make.add_argument("--out", type=Path, required=True)
+    parser, make = stress.parser("python -m isic.hard_cases", __doc__)
     make.add_argument("--seed", type=int, default=SEED)
-    score = commands.add_parser("score", help="score a .tflite model on a generated set")
-    score.add_argument("--cases", type=Path, required=True)
-    score.add_argument("--model", type=Path, required=True)
-    score.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     if args.command == "make":
-        samples = select_samples(args.data / "isic2018_fullview", "training", args.split, "holdout")
-        cases = make_set(samples, args.out, args.seed)
+        cases = make_set(stress.held_out_fullview(args.data, args.split), args.out, args.seed)
         print(f"{len(cases)} hard cases in {args.out}")
         return 0
     from isic.scoring import score_tflite

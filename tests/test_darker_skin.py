@@ -18,9 +18,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FULLVIEW = FIXTURES / "isic2018_fullview"
 
 
-def test_srgb_round_trips_every_value() -> None:
+def test_srgb_follows_the_standard_curve_and_round_trips() -> None:
     values = np.arange(256, dtype=np.uint8)
     assert np.array_equal(darker_skin.to_srgb(darker_skin.to_linear(values)), values)
+    # IEC 61966-2-1: a linear segment near black, a 2.4 power with offset above.
+    linear = darker_skin.to_linear(np.array([10, 128, 255]))
+    np.testing.assert_allclose(linear, [10 / 255 / 12.92, 0.21586, 1.0], rtol=1e-4)
+    assert darker_skin.to_srgb(np.array([0.5]))[0] == 188
+
+
+def test_skin_brightness_of_a_lesion_filling_the_image() -> None:
+    image = np.full((4, 4, 3), 100, np.uint8)
+    assert darker_skin.skin_brightness(image, np.full((4, 4), 255, np.uint8)) == pytest.approx(100)
 
 
 def test_melanin_attenuates_linear_light_blue_most() -> None:
@@ -54,6 +63,8 @@ def test_the_set_keeps_masks_and_darkens_the_skin_level_by_level(tmp_path: Path)
         pairs = [load_pair(s) for s in made if s.image_id in ids]
         assert all(np.array_equal(level_mask, mask) for _, level_mask in pairs)
         assert np.abs(pairs[0][0].astype(int) - image).mean() < 3  # level 0: re-encoded only
+        assert {cases[i]["source_id"] for i in ids} == {sample.image_id}
+        assert [cases[i]["blue_density"] for i in ids] == list(BLUE_DENSITIES)
         brightness = [cases[i]["skin_luma"] for i in ids]
         assert brightness == sorted(brightness, reverse=True) and len(set(brightness)) == len(ids)
     make_set(samples, tmp_path / "b")

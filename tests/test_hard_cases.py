@@ -3,6 +3,8 @@ shrinks into its size bin, and the set reads back in the official layout."""
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from isic.hard_cases import (
     SIZE_BINS,
     by_group,
     fabric,
+    main,
     make_case,
     make_set,
     read_cases,
@@ -68,6 +71,19 @@ def test_the_set_reads_back_and_covers_every_bin_and_distractor(tmp_path: Path) 
     groups = by_group(cases, {c.image_id: 0.5 for c in cases})
     assert groups["faint"]["n"] + groups["not faint"]["n"] == len(cases)
     assert all(g["dice"] == 0.5 for g in groups.values())
+
+
+def test_the_score_reports_the_groups(tmp_path: Path) -> None:
+    cases = make_set(find_samples(FULLVIEW, "training"), tmp_path / "cases")
+    model = FULLVIEW.parent / "models" / "unet_tiny_int8.tflite"
+    out = tmp_path / "eval"
+    args = ["score", "--cases", str(tmp_path / "cases"), "--model", str(model), "--out", str(out)]
+    assert main(args) == 0
+    report = json.loads((out / "hard_cases.json").read_text())
+    with (out / "per_image.csv").open() as f:
+        dice = {row["image_id"]: float(row["dice"]) for row in csv.DictReader(f)}
+    assert report["all"]["n"] == len(dice) == len(cases)
+    assert report["groups"] == json.loads(json.dumps(by_group(cases, dice)))
 
 
 def test_fabric_stays_in_its_band_away_from_the_lesion() -> None:

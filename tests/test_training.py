@@ -15,6 +15,7 @@ from cli_support import run_module
 from isic.data import find_samples
 from train.augment import AugmentConfig, augment_pair, colour_jitter
 from train.batches import AugmentedBatches
+from train.cli import augment_config, parse_args
 from train.pack import write_pack
 from train.schedule import cosine_rate
 
@@ -66,7 +67,7 @@ def test_augmentation_keeps_image_and_mask_aligned(config: AugmentConfig) -> Non
         assert _iou(out, shifted) < aligned
 
 
-def test_darker_skin_follows_its_share_and_gamma() -> None:
+def test_darker_skin_darkens_by_its_gamma_or_not_at_all() -> None:
     skin = np.full((8, 8, 3), 190, np.uint8)
 
     def jittered(config: AugmentConfig) -> float:
@@ -76,6 +77,16 @@ def test_darker_skin_follows_its_share_and_gamma() -> None:
     mild = jittered(AugmentConfig(dark_skin_probability=1.0, dark_skin_gamma=(1.3, 1.3)))
     strong = jittered(AugmentConfig(dark_skin_probability=1.0, dark_skin_gamma=(3.0, 3.0)))
     assert strong < mild < never
+
+
+def test_the_command_line_sets_the_augmentation() -> None:
+    base = ["--pack", "p.npz", "--holdout-pack", "h.npz", "--run", "r"]
+    default = augment_config(parse_args(base))
+    assert (default.dark_skin_probability, default.dark_skin_gamma) == (0.15, (1.3, 2.2))
+    flags = ["--hard-fraction", "0.2", "--dark-skin", "0.4", "--dark-skin-gamma", "1.5", "3"]
+    config = augment_config(parse_args([*base, *flags]))
+    assert config.hard_fraction == 0.2
+    assert (config.dark_skin_probability, config.dark_skin_gamma) == (0.4, (1.5, 3.0))
 
 
 def test_hard_cases_shrink_the_lesion() -> None:

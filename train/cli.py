@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from train.augment import AugmentConfig
+
 if TYPE_CHECKING:
     from isic.scoring import Predictor
     from train.sources import TrainingData
@@ -117,6 +119,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def augment_config(args: argparse.Namespace) -> AugmentConfig:
+    """The augmentation the command line asks for."""
+    low, high = args.dark_skin_gamma
+    return AugmentConfig(
+        hard_fraction=args.hard_fraction,
+        dark_skin_probability=args.dark_skin,
+        dark_skin_gamma=(low, high),
+    )
+
+
 def load_data(args: argparse.Namespace, run: Path) -> TrainingData:
     """The run's pairs and split (the run's own split.json when resuming)."""
     from isic import data
@@ -145,7 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     import keras
 
     from segcore.processing import binary
-    from train.augment import AugmentConfig
     from train.batches import AugmentedBatches
     from train.losses import LOSSES, dice_metric
     from train.model import build_unet
@@ -166,11 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         args.size,
         args.batch_size,
         args.seed,
-        AugmentConfig(
-            hard_fraction=args.hard_fraction,
-            dark_skin_probability=args.dark_skin,
-            dark_skin_gamma=tuple(args.dark_skin_gamma),
-        ),
+        augment_config(args),
         first_epoch=done_epochs,
         workers=args.workers,
     )
