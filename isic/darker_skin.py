@@ -25,6 +25,7 @@ import numpy as np
 
 from isic import stress
 from isic.data import Sample, load_pair
+from segcore.metrics import macro_average
 
 MELANIN_ABSORPTION = np.array([0.29, 0.51, 1.0], np.float32)
 """Relative absorption at red, green and blue (650, 550, 450 nm) for mu_a ~ wavelength^-3.33."""
@@ -103,11 +104,12 @@ def by_level(
     report = {}
     for level in sorted({case["level"] for case in cases.values()}):
         ids = [image_id for image_id, case in cases.items() if case["level"] == level]
+        means = macro_average([per_image[i] for i in ids])
         report[str(level)] = {
             "blue_density": cases[ids[0]]["blue_density"],
-            "n": len(ids),
-            "dice": float(np.mean([per_image[i]["dice"] for i in ids])),
-            "threshold_jaccard": float(np.mean([per_image[i]["threshold_jaccard"] for i in ids])),
+            "n": means["n"],
+            "dice": means["dice"],
+            "threshold_jaccard": means["threshold_jaccard"],
             "skin_luma_median": float(np.median([cases[i]["skin_luma"] for i in ids])),
         }
     return report
