@@ -51,9 +51,10 @@ def test_train_refuses_an_ema_momentum_outside_0_and_1(momentum: str, tmp_path: 
         (["--dark-skin", "1.5"], "--dark-skin is a share between 0 and 1"),
         (["--dark-skin-gamma", "2", "1.5"], "--dark-skin-gamma needs 1 <= LOW <= HIGH"),
         (["--dark-skin-gamma", "0.5", "2"], "--dark-skin-gamma needs 1 <= LOW <= HIGH"),
+        (["--init-from", "no/such.keras"], "--init-from: no such model: no/such.keras"),
     ],
 )
-def test_train_refuses_a_bad_dark_skin(flag: list[str], message: str, tmp_path: Path) -> None:
+def test_train_refuses_bad_flags(flag: list[str], message: str, tmp_path: Path) -> None:
     pack = str(tmp_path / "pack.npz")
     args = ["--pack", pack, "--holdout-pack", pack, "--run", str(tmp_path / "run")]
     result = run_module("train", *args, *flag, timeout=60)

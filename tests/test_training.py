@@ -16,6 +16,7 @@ from isic.data import find_samples
 from train.augment import AugmentConfig, augment_pair, colour_jitter
 from train.batches import AugmentedBatches
 from train.cli import augment_config, parse_args
+from train.model import build_unet
 from train.pack import write_pack
 from train.schedule import cosine_rate
 
@@ -194,7 +195,9 @@ def test_tiny_run_from_packs_with_jax(tmp_path: Path) -> None:
     split, packs = _packs(tmp_path, 48)
     run = tmp_path / "run"
     source = ["--pack", str(packs[0]), "--holdout-pack", str(packs[1])]
-    config = _train(run, "jax", source, 2, "--time-budget", "600", "--loss", "lovasz_bce")
+    build_unet(32, 2, 2).save(tmp_path / "narrow.keras")  # widened to the run's base 4
+    start = ["--init-from", str(tmp_path / "narrow.keras")]
+    config = _train(run, "jax", source, 2, "--time-budget", "600", "--loss", "lovasz_bce", *start)
     assert (config["backend"], config["loss"]) == ("jax", "lovasz_bce")
     assert (config["n_train"], config["n_holdout"]) == (4, 2)
     rates = [float(row["learning_rate"]) for row in _history_rows(run)]
@@ -203,6 +206,22 @@ def test_tiny_run_from_packs_with_jax(tmp_path: Path) -> None:
     assert metrics["holdout_at_model_size"]["n"] == 2
     assert 0.0 <= metrics["holdout_at_model_size"]["dice"] <= 1.0
     assert json.loads((run / "split.json").read_text())["holdout"] == sorted(split["holdout"])
+
+
+@pytest.mark.slow
+def test_a_run_refuses_to_start_from_a_wider_model(tmp_path: Path) -> None:
+    _, packs = _packs(tmp_path, 32)
+    build_unet(32, 8, 2).save(tmp_path / "wide.keras")
+    result = run_module(
+        "train",
+        *["--pack", str(packs[0]), "--holdout-pack", str(packs[1]), "--run", str(tmp_path / "r")],
+        *["--size", "32", "--base-filters", "4", "--depth", "2", "--batch-size", "2"],
+        *["--init-from", str(tmp_path / "wide.keras")],
+        env={"KERAS_BACKEND": "jax"},
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "--init-from: cannot start base 4 from a wider model (base 8)" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ import pytest
 from cli_support import run_module
 from train.losses import dice_bce_loss
 from train.model import build_unet
-from train.widen import widened
+from train.widen import init_from, widened
 
 
 def _trained_like(size: int = 32, base: int = 4, depth: int = 2) -> keras.Model:
@@ -56,6 +56,22 @@ def test_added_channels_learn() -> None:
 def test_refuses_a_narrower_width() -> None:
     with pytest.raises(ValueError, match="narrower"):
         widened(_trained_like(), 3)
+
+
+def test_training_starts_from_a_narrower_or_an_equal_model() -> None:
+    """`python -m train --init-from` widens a narrower model and copies an equal one."""
+    narrow = _trained_like()
+    wide = build_unet(32, 6, 2)
+    init_from(wide, narrow)
+    np.testing.assert_allclose(
+        wide.predict(_images(), verbose=0), narrow.predict(_images(), verbose=0), atol=1e-5
+    )
+    same = build_unet(32, 4, 2)
+    init_from(same, narrow)
+    for copied, original in zip(same.get_weights(), narrow.get_weights(), strict=True):
+        np.testing.assert_array_equal(copied, original)
+    with pytest.raises(ValueError, match="wider model"):
+        init_from(build_unet(32, 2, 2), narrow)
 
 
 def test_cli_round_trip_and_usage_errors(tmp_path: Path) -> None:

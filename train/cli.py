@@ -80,7 +80,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the darker skin's gamma range (higher is darker)",
     )
     parser.add_argument(
-        "--init-from", type=Path, help="start from this .keras model's weights (same architecture)"
+        "--init-from",
+        type=Path,
+        help="start from this .keras model's weights (the same U-Net, or a narrower one, widened"
+        " without changing its output as train.widen does)",
     )
     parser.add_argument(
         "--ema",
@@ -110,6 +113,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--pack and --holdout-pack go together")
     if args.pack and (args.split or args.limit):
         parser.error("a pack holds its split: --split and --limit are for --data-root")
+    if args.init_from and not args.init_from.is_file():
+        parser.error(f"--init-from: no such model: {args.init_from}")
     if args.ema is not None and not 0 < args.ema < 1:
         parser.error("--ema is a momentum between 0 and 1")
     if not 0 <= args.dark_skin <= 1:
@@ -163,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     from train.plots import plot_history
     from train.runtime import EpochTimer, device_description, strategy_scope
     from train.schedule import EpochSchedule
+    from train.widen import init_from
 
     run: Path = args.run
     run.mkdir(parents=True, exist_ok=True)
@@ -186,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     with strategy_scope():
         model = build_unet(args.size, args.base_filters, args.depth)
         if args.init_from and not done_epochs:
-            model.set_weights(keras.saving.load_model(args.init_from, compile=False).get_weights())
+            try:
+                init_from(model, keras.saving.load_model(args.init_from, compile=False))
+            except ValueError as error:
+                raise SystemExit(f"python -m train: error: --init-from: {error}") from None
         optimizer = keras.optimizers.Adam(
             args.lr, use_ema=args.ema is not None, ema_momentum=args.ema or 0.99
         )

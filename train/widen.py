@@ -6,7 +6,8 @@
 Each layer keeps its trained channels; the added channels take fresh random incoming weights and
 zero outgoing weights, so the wider model's output equals the narrow one's until training moves
 the zeros (function-preserving widening, as in Net2Net; gradients reach the zero weights at once).
-Train it with `python -m train --init-from OUT --base-filters N`.
+Train it with `python -m train --init-from OUT --base-filters N`, or give `--init-from` the narrow
+model itself: training widens it the same way (seeded by the run's `--seed`).
 """
 
 from __future__ import annotations
@@ -94,10 +95,27 @@ def _at(fresh: np.ndarray, old: np.ndarray, places: Channels) -> np.ndarray:
     return vector
 
 
+def base_width(model: keras.Model) -> int:
+    """A U-Net's base width: its first convolution's channels."""
+    return _channels(model.get_layer("enc0_conv1").output.shape)
+
+
+def init_from(model: keras.Model, source: keras.Model) -> None:
+    """Start `model` from `source`'s weights: copied when the widths match, widened when `source`
+    is a narrower U-Net of the same size and depth (so `model` starts computing what it does)."""
+    width, source_width = base_width(model), base_width(source)
+    if source_width > width:
+        raise ValueError(f"cannot start base {width} from a wider model (base {source_width})")
+    if source_width == width:
+        model.set_weights(source.get_weights())
+    else:
+        widen_into(source, model)
+
+
 def widened(narrow: keras.Model, base_filters: int) -> keras.Model:
     """A U-Net `base_filters` wide (at least the narrow one's) computing what `narrow` does."""
     depth = sum(isinstance(layer, layers.MaxPooling2D) for layer in narrow.layers)
-    narrow_base = _channels(narrow.get_layer("enc0_conv1").output.shape)
+    narrow_base = base_width(narrow)
     if base_filters < narrow_base:
         raise ValueError(f"base {base_filters} is narrower than the model's {narrow_base}")
     wide = build_unet(narrow.input_shape[1], base_filters, depth)
