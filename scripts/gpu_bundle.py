@@ -3,7 +3,7 @@ training and held-out packs of a split, and the wheels a machine without Keras n
 
     python -m scripts.gpu_bundle --data ../shared/data --split models/split.json --size 256
 
-Then, on the GPU machine, `bash scripts/gpu_run.sh --size 256 ...` (see that script).
+Then, on the GPU machine, `bash scripts/gpu_run.sh "NAME train-arguments"...` (see that script).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@
 # from the repository root, one quoted "NAME train-arguments" per run:
 #
 #   OUT=/tmp/out bash scripts/gpu_run.sh \
-#       "b32_192 --size 192 --base-filters 32 --batch-size 32 --epochs 400 --patience 1000 --time-budget 400" \
-#       "b32_128 --size 128 --base-filters 32 --batch-size 32 --epochs 400 --patience 1000 --time-budget 400"
+#       "w24 --size 128 --base-filters 24 --init-from models/unet_float.keras --batch-size 32 --lr 1.5e-4 --epochs 300 --patience 1000 --time-budget 360 --ema 0.999" \
+#       "w32 --size 128 --base-filters 32 --init-from models/unet_float.keras --batch-size 32 --lr 3e-4 --epochs 300 --patience 1000 --time-budget 360 --ema 0.999"
 #
 # Each run NAME leaves $OUT/NAME.tar (config, split, history, curves, metrics, log) and
 # $OUT/NAME.keras, split into NAME.keras.part-* when over 15 MiB (at most 8 files of 16 MiB come
