@@ -102,7 +102,7 @@ def base_width(model: keras.Model) -> int:
 
 def init_from(model: keras.Model, source: keras.Model) -> None:
     """Start `model` from `source`'s weights: copied when the widths match, widened when `source`
-    is a narrower U-Net of the same size and depth (so `model` starts computing what it does)."""
+    is a narrower U-Net of the same depth (so `model` starts computing what it does)."""
     width, source_width = base_width(model), base_width(source)
     if source_width > width:
         raise ValueError(f"cannot start base {width} from a wider model (base {source_width})")
