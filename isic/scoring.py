@@ -141,20 +141,9 @@ def evaluate(
     out_dir: Path,
     n_examples: int = 4,
     progress: bool = True,
-) -> dict[str, float]:
-    """Score, write the report with the best and worst overlays, and return the summary."""
-    return evaluate_rows(samples, predict, size, out_dir, n_examples, progress)[0]
-
-
-def evaluate_rows(
-    samples: Sequence[Sample],
-    predict: Predictor,
-    size: int,
-    out_dir: Path,
-    n_examples: int = 4,
-    progress: bool = True,
 ) -> tuple[dict[str, float], list[Row]]:
-    """`evaluate`, returning the per-image rows beside the summary."""
+    """Score, write the report with the best and worst overlays; return the summary and the
+    per-image rows."""
     results = predict_masks(iter_loaded(samples), predict, size, len(samples), progress=progress)
     rows = rows_of(results)
     order = np.argsort([row["dice"] for row in rows], kind="stable")
@@ -174,6 +163,6 @@ def score_tflite(
     report in `out_dir`, and the summary with each image's metrics by id."""
     predictor = TFLitePredictor(model)
     samples = find_samples(folder, "training")
-    summary, rows = evaluate_rows(samples, predictor.predict, predictor.input_size, out_dir)
+    summary, rows = evaluate(samples, predictor.predict, predictor.input_size, out_dir)
     per_image = {row["image_id"]: {name: float(row[name]) for name in METRIC_NAMES} for row in rows}
     return summary, per_image

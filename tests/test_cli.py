@@ -74,7 +74,7 @@ def test_evaluate_writes_the_report(fullview_root: Path, tmp_path: Path) -> None
     def oracle(batch: np.ndarray) -> np.ndarray:
         return np.stack([truths[next(order)] for _ in batch])
 
-    summary = evaluate(samples, oracle, 64, tmp_path, n_examples=2, progress=False)
+    summary, _ = evaluate(samples, oracle, 64, tmp_path, n_examples=2, progress=False)
     assert summary["n"] == 6 and summary["dice"] > 0.95
     with open(tmp_path / "per_image.csv") as f:
         rows = list(csv.DictReader(f))

@@ -258,7 +258,7 @@ def score_holdout(model: Any, loaded: TrainingData, run: Path) -> dict[str, dict
     if not loaded.holdout_samples:
         return {"holdout_at_model_size": score_arrays(predict, loaded.hold_x, loaded.hold_y)}
     return {
-        f"holdout_{name}": evaluate(samples, predict, size, run / f"eval_{name}")
+        f"holdout_{name}": evaluate(samples, predict, size, run / f"eval_{name}")[0]
         for name, samples in loaded.holdout_samples.items()
     }
 

@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.data_root is None:
             parser.error("give --data-root (or --standard-sets)")
         samples = select_samples(args.data_root, args.subset, args.split, args.part)
-        print(json.dumps(evaluate(samples, predict, size, args.out), indent=2))
+        print(json.dumps(evaluate(samples, predict, size, args.out)[0], indent=2))
         return 0
     if args.split is None:
         parser.error("--standard-sets needs --split")
     metrics = {
-        name: evaluate(samples, predict, size, args.out / name)
+        name: evaluate(samples, predict, size, args.out / name)[0]
         for name, samples in standard_set_samples(args.standard_sets, args.split).items()
     }
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
