@@ -83,7 +83,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--init-from",
         type=Path,
         help="start from this .keras model's weights (the same U-Net, or a narrower one, widened"
-        " without changing its output as train.widen does)",
+        " without changing its output as train.widen does; a multi-scale model's U-Net)",
     )
     parser.add_argument(
         "--ema",
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     from train.batches import AugmentedBatches
     from train.losses import LOSSES, dice_metric
     from train.model import build_unet
+    from train.multiscale import load_unet
     from train.plots import plot_history
     from train.runtime import EpochTimer, device_description, strategy_scope
     from train.schedule import EpochSchedule
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         model = build_unet(args.size, args.base_filters, args.depth)
         if args.init_from and not done_epochs:
             try:
-                init_from(model, keras.saving.load_model(args.init_from, compile=False))
+                init_from(model, load_unet(args.init_from))
             except ValueError as error:
                 raise SystemExit(f"python -m train: error: --init-from: {error}") from None
         optimizer = keras.optimizers.Adam(

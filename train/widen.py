@@ -21,6 +21,7 @@ from keras import layers
 
 from train.model import build_unet
 from train.model_args import check_model_paths
+from train.multiscale import load_unet
 
 Channels = np.ndarray
 """Where a narrow tensor's channels sit in the wide one: index i holds channel i's new place."""
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     check_model_paths(parser, [args.model], args.out)
     keras.utils.set_random_seed(args.seed)
     try:
-        wide = widened(keras.saving.load_model(args.model, compile=False), args.base_filters)
+        wide = widened(load_unet(args.model), args.base_filters)
     except (OSError, ValueError) as error:
         parser.error(str(error))
     args.out.parent.mkdir(parents=True, exist_ok=True)
