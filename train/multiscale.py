@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     check_model_paths(parser, [args.model], args.out)
     try:
         model = multiscale(load_unet(args.model), args.sizes)
-    except ValueError as error:
+    except (OSError, ValueError) as error:
         parser.error(str(error))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
