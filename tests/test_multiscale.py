@@ -91,3 +91,22 @@ def test_int8_file_keeps_parity(tmp_path: Path) -> None:
     got = predictor.predict(x)
     assert np.mean(np.abs(got - expected)) < 4e-2
     assert np.mean((got > 0.5) == (expected > 0.5)) > 0.95
+
+
+def test_widen_and_init_from_take_the_unet_out(tmp_path: Path) -> None:
+    from train.widen import init_from
+
+    source = _unet()
+    multiscale(source, [16]).save(tmp_path / "multiscale.keras")
+    keras.utils.set_random_seed(99)
+    target = build_unet(32, base_filters=4, depth=2)
+    assert not np.array_equal(target.get_weights()[0], source.get_weights()[0])
+    init_from(target, load_unet(tmp_path / "multiscale.keras"))
+    for got, expected in zip(target.get_weights(), source.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    out = tmp_path / "wide.keras"
+    done = run_module(
+        "train.widen", str(tmp_path / "multiscale.keras"), "--base-filters", "6", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert keras.saving.load_model(out, compile=False).input_shape == (None, 32, 32, 3)
