@@ -39,3 +39,8 @@ def build_unet(input_size: int | None = 192, base_filters: int = 16, depth: int 
         x = conv_block(x, base_filters * 2**level, f"dec{level}")
     outputs = layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="mask")(x)
     return keras.Model(inputs, outputs, name=f"unet_b{base_filters}_d{depth}")
+
+
+def unet_depth(model: keras.Model) -> int:
+    """A U-Net's depth as `build_unet` takes it: its number of 2x poolings."""
+    return sum(isinstance(layer, layers.MaxPooling2D) for layer in model.layers)

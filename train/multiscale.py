@@ -18,20 +18,27 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from train.model import unet_depth
 from train.model_args import check_model_paths
+
+
+def _copy_taking(model: keras.Model, shape: tuple[int | None, ...]) -> keras.Model:
+    """A copy of `model` with its weights, taking inputs of `shape` (without the batch axis)."""
+    copy = keras.models.clone_model(model, input_tensors=keras.Input(shape, name="image"))
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def multiscale(unet: keras.Model, sizes: Sequence[int]) -> keras.Model:
     """A model taking `unet`'s input that averages `unet`'s map of it with its maps of the input
     resized (bilinear) to each of `sizes`, each resized back; `unet`'s weights, shared."""
     size = unet.input_shape[1]
-    depth = sum(isinstance(layer, layers.MaxPooling2D) for layer in unet.layers)
+    depth = unet_depth(unet)
     if not sizes or any(s <= 0 or s % 2**depth or s == size for s in sizes):
         raise ValueError(
             f"sizes must be other sizes than {size} px, each a multiple of {2**depth}, got {sizes}"
         )
-    core = keras.models.clone_model(unet, input_tensors=keras.Input((None, None, 3), name="image"))
-    core.set_weights(unet.get_weights())
+    core = _copy_taking(unet, (None, None, 3))
     inputs = keras.Input((size, size, 3), name="image")
     # training=False pinned: a SavedModel export otherwise traces the nested U-Net's batch
     # normalization in training mode (batch statistics), and the TFLite file computes another map.
@@ -50,9 +57,7 @@ def unet_of(model: keras.Model) -> keras.Model:
     cores = [layer for layer in model.layers if isinstance(layer, keras.Model)]
     if not cores:
         return model
-    unet = keras.models.clone_model(cores[0], input_tensors=keras.Input(model.input_shape[1:]))
-    unet.set_weights(cores[0].get_weights())
-    return unet
+    return _copy_taking(cores[0], model.input_shape[1:])
 
 
 def load_unet(path: Path) -> keras.Model:

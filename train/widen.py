@@ -19,7 +19,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from train.model import build_unet
+from train.model import build_unet, unet_depth
 from train.model_args import check_model_paths
 from train.multiscale import load_unet
 
@@ -115,7 +115,7 @@ def init_from(model: keras.Model, source: keras.Model) -> None:
 
 def widened(narrow: keras.Model, base_filters: int) -> keras.Model:
     """A U-Net `base_filters` wide (at least the narrow one's) computing what `narrow` does."""
-    depth = sum(isinstance(layer, layers.MaxPooling2D) for layer in narrow.layers)
+    depth = unet_depth(narrow)
     narrow_base = base_width(narrow)
     if base_filters < narrow_base:
         raise ValueError(f"base {base_filters} is narrower than the model's {narrow_base}")
