@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from train.model_args import check_model_paths
+from train.model_args import build_and_save, check_model_paths
 
 
 def average_weights(weight_sets: list[list[np.ndarray]], shares: list[float]) -> list[np.ndarray]:
@@ -41,17 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     check_model_paths(parser, args.models, args.out)
     import keras
 
-    try:
+    def averaged() -> keras.Model:
         models = [keras.saving.load_model(path, compile=False) for path in args.models]
         if len({str(m.input_shape) for m in models}) > 1:
             raise ValueError("the models take different input sizes")
-        averaged = average_weights([m.get_weights() for m in models], shares)
-    except (OSError, ValueError) as error:
-        parser.error(str(error))
-    models[0].set_weights(averaged)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    models[0].save(args.out)
-    print(f"averaged {len(models)} models with shares {shares} -> {args.out}")
+        models[0].set_weights(average_weights([m.get_weights() for m in models], shares))
+        return models[0]
+
+    build_and_save(parser, averaged, args.out)
+    print(f"averaged {len(args.models)} models with shares {shares} -> {args.out}")
     return 0
 
 

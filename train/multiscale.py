@@ -19,7 +19,7 @@ import keras
 from keras import layers
 
 from train.model import unet_depth
-from train.model_args import check_model_paths
+from train.model_args import build_and_save, check_model_paths
 
 
 def _copy_taking(model: keras.Model, shape: tuple[int | None, ...]) -> keras.Model:
@@ -74,12 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="where to save (.keras)")
     args = parser.parse_args(argv)
     check_model_paths(parser, [args.model], args.out)
-    try:
-        model = multiscale(load_unet(args.model), args.sizes)
-    except (OSError, ValueError) as error:
-        parser.error(str(error))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(args.out)
+    model = build_and_save(parser, lambda: multiscale(load_unet(args.model), args.sizes), args.out)
     print(f"{args.model} at {model.input_shape[1]} px and {args.sizes} px -> {args.out}")
     return 0
 

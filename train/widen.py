@@ -20,7 +20,7 @@ import numpy as np
 from keras import layers
 
 from train.model import build_unet, unet_depth
-from train.model_args import check_model_paths
+from train.model_args import build_and_save, check_model_paths
 from train.multiscale import load_unet
 
 Channels = np.ndarray
@@ -133,12 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     check_model_paths(parser, [args.model], args.out)
     keras.utils.set_random_seed(args.seed)
-    try:
-        wide = widened(load_unet(args.model), args.base_filters)
-    except (OSError, ValueError) as error:
-        parser.error(str(error))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    wide.save(args.out)
+    wide = build_and_save(
+        parser, lambda: widened(load_unet(args.model), args.base_filters), args.out
+    )
     print(f"widened {args.model} to base {args.base_filters}: {wide.count_params():,} weights")
     return 0
 
