@@ -27,9 +27,7 @@ def api_command(port: int) -> tuple[list[str], dict[str, str]]:
     command = [
         sys.executable,
         "-m",
-        "uvicorn",
-        "--factory",
-        "lesion_api.main:create_app",
+        "lesion_api.serve",
         "--host",
         "127.0.0.1",
         "--port",

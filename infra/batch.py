@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,13 @@ from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 from tqdm import tqdm
 
 from infra.deploy import DeployError, explain, stack_outputs
-from lesion_api.batch_layout import INCOMING, RESULT_SUFFIXES, RESULTS, result_key
+from lesion_api.batch_layout import INCOMING, RESULT_SUFFIXES, result_key, result_stem
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".mpo"}
 CSV_FIELDS = ("id", "status", "area", "diameter", "asymmetry", "border", "confidence", "error")
+LOCAL_SUFFIXES = (".json", ".error.json", ".mask.png")
+MAX_NAME_BYTES = 255
+"""The longest file name most file systems take (bytes)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,28 @@ def check_bucket(bucket: str, s3: Any) -> None:
         if error.response["Error"]["Code"] in ("404", "NoSuchBucket"):
             raise DeployError(f"bucket {bucket} does not exist") from error
         raise
+
+
+def unsafe_id(item_id: str) -> str | None:
+    """Why an item's id cannot name files under OUT, or None when it can.
+
+    An id is an S3 key minus the prefix, and anyone who may write under incoming/ chooses it: it
+    must be a relative path of plain names (no empty, '.' or '..' part, so no leading or double
+    slash), with no backslash or control character, and each file name within 255 bytes.
+    """
+    if not item_id:
+        return "an empty name"
+    parts = item_id.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return "an empty, '.' or '..' path part"
+    if any(c == "\\" or unicodedata.category(c) == "Cc" for c in item_id):
+        return "a backslash or control character"
+    longest = max(len(s) for s in LOCAL_SUFFIXES)
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in parts[:-1]) or (
+        len(parts[-1].encode()) + longest > MAX_NAME_BYTES
+    ):
+        return f"a path part over {MAX_NAME_BYTES} bytes"
+    return None
 
 
 def local_images(folder: Path, prefix: str) -> Iterator[tuple[Path, Item]]:
@@ -132,8 +158,7 @@ def collect(
     pending = list(items)
     deadline = time.monotonic() + timeout_s
     # One listing prefix for all results: character-wise, as S3 matches prefixes.
-    names = [i.key.removeprefix(INCOMING) for i in items]
-    common = RESULTS + os.path.commonprefix(names)  # noqa: RUF071
+    common = os.path.commonprefix([result_stem(i.key) for i in items])  # noqa: RUF071
     with tqdm(total=len(items), desc="results", unit="image") as progress:
         while pending:
             present = set(listed(bucket, common, s3))
@@ -148,6 +173,9 @@ def collect(
 
 def row(item: Item, out: Path) -> dict[str, object]:
     """The CSV row of one item, from its downloaded result."""
+    refused = unsafe_id(item.id)
+    if refused:
+        return {"id": item.id, "status": "error", "error": f"not downloaded: the key has {refused}"}
     done = out / "json" / (item.id + ".json")
     failed = out / "json" / (item.id + ".error.json")
     if done.exists():
@@ -186,6 +214,9 @@ def run(args: argparse.Namespace) -> int:
         if not prefix.startswith(INCOMING):
             raise DeployError(f"--from-prefix must start with {INCOMING} (the function's trigger)")
         items = existing_images(bucket, prefix, s3)
+        for item in items:
+            if reason := unsafe_id(item.id):
+                print(f"not downloaded: s3://{bucket}/{item.key} has {reason}", file=sys.stderr)
     else:
         if not args.images or not args.images.is_dir():
             raise DeployError(f"{args.images} is not a folder of images")
@@ -200,7 +231,8 @@ def run(args: argparse.Namespace) -> int:
             f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {args.images or prefix}"
         )
     args.out.mkdir(parents=True, exist_ok=True)
-    pending = collect(items, bucket, args.out, s3, args.timeout, args.poll)
+    safe = [item for item in items if not unsafe_id(item.id)]
+    pending = collect(safe, bucket, args.out, s3, args.timeout, args.poll) if safe else []
     table = write_csv(items, args.out)
     print(f"{len(items) - len(pending)} of {len(items)} results in {table}")
     return 1 if pending else 0

@@ -255,7 +255,15 @@ def main(argv: list[str] | None = None) -> int:
     ui.add_argument("--stack", default="lesion-ui")
     ui.add_argument("--image", help="a UI image already in ECR (skips docker build and push)")
     ui.add_argument("--tag", default=time.strftime("%Y%m%d-%H%M%S"), help="tag of the pushed image")
-    ui.add_argument("--certificate-arn", default="", help="ACM certificate: HTTPS on 443")
+    ui.add_argument(
+        "--certificate-arn", default="", help="ACM certificate: HTTPS on 443 (required)"
+    )
+    ui.add_argument(
+        "--insecure-plain-http",
+        action="store_true",
+        help="DANGER, for a trial only: no certificate, plain HTTP on 80; uploaded images cross"
+        " the internet unencrypted",
+    )
     ui.add_argument("--domain", default="", help="the certificate's domain, pointed at the LB")
     ui.add_argument(
         "--parameter", type=key_value, action="append", default=[], metavar="KEY=VALUE",
@@ -274,6 +282,13 @@ def run_command(args: argparse.Namespace) -> int:
         parameters = dict(args.parameter)
         if args.certificate_arn:
             parameters["CertificateArn"] = args.certificate_arn
+        if args.insecure_plain_http:
+            parameters["InsecurePlainHttp"] = "true"
+        if not parameters.get("CertificateArn") and parameters.get("InsecurePlainHttp") != "true":
+            raise DeployError(
+                "the UI needs HTTPS: give --certificate-arn (an ACM certificate for --domain), or"
+                " --insecure-plain-http for a trial whose uploads cross the internet unencrypted"
+            )
         if args.domain:
             parameters["DomainName"] = args.domain
         url = deploy_ui(args.api_stack, args.stack, args.image, args.tag, parameters)

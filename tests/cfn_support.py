@@ -39,7 +39,8 @@ _NO_VALUE = object()
 
 def resolve(value: Any, tpl: dict[str, Any], **overrides: str) -> Any:
     """CloudFormation's view of `value` for these parameter values (Ref, Fn::If and the few
-    functions the template's conditions and rules use; other intrinsics are left as they are)."""
+    functions the template's conditions and rules use; other intrinsics are left as they are).
+    Pseudo parameters (AWS::StackId, ...) resolve only when given: resolve(v, tpl, **{...})."""
     params = {name: str(p.get("Default", "")) for name, p in tpl["Parameters"].items()}
     params.update(overrides)
 
@@ -53,7 +54,7 @@ def resolve(value: Any, tpl: dict[str, Any], **overrides: str) -> Any:
             if fn == "Ref" and arg == "AWS::NoValue":
                 return _NO_VALUE
             if fn == "Ref" and arg in params:
-                listed = tpl["Parameters"][arg]["Type"] == "CommaDelimitedList"
+                listed = tpl["Parameters"].get(arg, {}).get("Type") == "CommaDelimitedList"
                 return params[arg].split(",") if listed else params[arg]
             if fn == "Fn::If":
                 return ev(arg[1] if ev(tpl["Conditions"][arg[0]]) else arg[2])

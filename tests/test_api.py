@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -157,12 +158,15 @@ def test_pixel_limit_from_settings() -> None:
         ({"files": {"image": ("x.jpg", b"abc", "image/jpeg")}}, "missing form field 'file'"),
         ({"json": {"file": "abc"}}, "missing form field 'file'"),
         ({"content": b"raw bytes", "headers": {"content-type": "image/jpeg"}}, "'file'"),
-        (
-            {
-                "files": {"file": ("x.jpg", SAMPLE_JPEG.read_bytes(), "image/jpeg")},
-                "params": {"pixel_spacing_mm": "-1"},
-            },
-            "pixel_spacing_mm",
+        *(
+            (
+                {
+                    "files": {"file": ("x.jpg", SAMPLE_JPEG.read_bytes(), "image/jpeg")},
+                    "params": {"pixel_spacing_mm": spacing},
+                },
+                "pixel_spacing_mm",
+            )
+            for spacing in ("-1", "0", "5e-324", "0.00009", "10.5", "nan", "inf")
         ),
         (
             {
@@ -203,6 +207,26 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
     assert {"200", "400", "413", "415", "422", "503"} <= set(responses)
     assert "image/png" in responses["200"]["content"]
     assert client.get("/docs").status_code == 200
+    upload = spec["paths"]["/v1/segment"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert upload["encoding"] == {"file": {"contentType": "image/jpeg, image/png"}}
+    assert upload["schema"] == {"$ref": "#/components/schemas/Body_segment_v1_segment_post"}
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_api_docs_load_nothing_from_another_origin(client: TestClient, page: str) -> None:
+    html = client.get(page).text
+    assert "http://" not in html and "https://" not in html, "no CDN, no fonts from elsewhere"
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assert assets and all(a.startswith("/static-offline-docs/") for a in assets), assets
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.content) > 1000, asset
+        assert response.headers["content-type"].split(";")[0] in {
+            "text/javascript",
+            "application/javascript",
+            "text/css",
+            "image/png",
+        }
 
 
 def test_uploads_are_never_spooled_to_disk(client: TestClient, monkeypatch) -> None:

@@ -125,17 +125,53 @@ def test_an_sqs_batch_reports_only_the_messages_to_retry(batch_s3, batch) -> Non
     good = put(batch_s3, "incoming/good.jpg", SAMPLE_JPEG.read_bytes())
     bad = put(batch_s3, "incoming/bad.jpg", b"garbage")
     vanished = s3_put(BATCH_BUCKET, "incoming/deleted-before-processing.jpg", 100)
+    elsewhere = s3_put("no-such-bucket", "incoming/x.jpg", 100)
     s3_test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BATCH_BUCKET}
-    event = sqs_batch(good, bad, vanished, s3_test_event, "not json")
+    event = sqs_batch(good, bad, vanished, elsewhere, s3_test_event, "not json")
     answer = batch.handle(event)
     retried = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
     ids = [r["messageId"] for r in event["Records"]]
-    assert retried == {ids[2], ids[4]}, "S3 errors and unreadable messages are retried"
+    assert retried == {ids[3], ids[5]}, "S3 errors and unreadable messages are retried"
     assert {
         "results/good.jpg.json",
         "results/good.jpg.mask.png",
         "results/bad.jpg.error.json",
     } <= keys(batch_s3)
+    gone = json.loads(read(batch_s3, "results/deleted-before-processing.jpg.error.json"))
+    assert gone["status"] == 404 and "deleted" in gone["error"], "an answer, not a retry"
+
+
+def test_a_message_without_an_id_does_not_fail_the_others(batch_s3, batch) -> None:
+    good = put(batch_s3, "incoming/good.jpg", SAMPLE_JPEG.read_bytes())
+    event = sqs_batch("not json", good)
+    del event["Records"][0]["messageId"]
+    assert batch.handle(event) == {"batchItemFailures": []}
+    assert "results/good.jpg.json" in keys(batch_s3)
+
+
+def test_the_objects_own_length_decides_not_the_events(batch_s3) -> None:
+    batch = create_batch(
+        Settings(model_path=TINY_TFLITE, batch_max_object_bytes=10_000), s3=batch_s3
+    )
+    event = put(batch_s3, "incoming/grew.jpg", SAMPLE_JPEG.read_bytes())
+    event["Records"][0]["s3"]["object"]["size"] = 100  # a stale or forged size
+    assert batch.handle(event) == {"processed": 1, "errors": 1}
+    error = json.loads(read(batch_s3, "results/grew.jpg.error.json"))
+    assert error["status"] == 413 and "limit is 10000" in error["error"]
+
+
+@pytest.mark.parametrize("data", [SAMPLE_JPEG.read_bytes(), b"garbage"], ids=["image", "corrupt"])
+def test_a_key_too_long_for_its_result_gets_a_short_hashed_one(batch_s3, batch, data) -> None:
+    folder = "incoming/cohort/" + "é" * 400 + "/"  # 800 bytes of UTF-8
+    key = folder + "x" * (1024 - len(folder.encode()) - 4) + ".jpg"
+    assert len(key.encode()) == 1024 and len(("results/" + key[9:] + ".json").encode()) > 1024
+    batch.handle(put(batch_s3, key, data))
+    results = keys(batch_s3) - {key}
+    suffixes = {".json", ".mask.png"} if data[:2] == b"\xff\xd8" else {".error.json"}
+    assert results == {result_key(key, suffix) for suffix in suffixes}
+    for result in results:
+        assert len(result.encode()) <= 1024 and result.startswith("results/cohort/é")
+        assert "~" in result
 
 
 def test_events_are_the_ones_sam_generates() -> None:

@@ -107,6 +107,42 @@ def test_images_already_in_s3(function, tmp_path) -> None:
     assert {r["status"] for r in table(out).values()} == {"ok"} and len(table(out)) == 3
 
 
+TRAVERSING = {
+    "../escape/x.jpg": "'..'",
+    "/abs/dir/y.jpg": "empty",
+    "./here/z.jpg": "'.'",
+    "a/../../w.jpg": "'..'",
+    "..\\..\\win.jpg": "backslash",
+    "bell\x07.jpg": "control character",
+    "n" * 250 + ".jpg": "over 255 bytes",
+}
+
+
+def test_keys_that_would_leave_the_out_folder_are_not_downloaded(
+    function, tmp_path, capsys
+) -> None:
+    safe = ["plain.jpg", "visit 2/ünïcodé ✓.jpg", "dots..in..name.jpg"]
+    for name in [*TRAVERSING, *safe]:
+        function.s3.put_object(
+            Bucket=BATCH_BUCKET,
+            Key=f"incoming/cohort/{name}",
+            Body=SAMPLES[0].read_bytes(),
+        )
+    work = tmp_path / "work"
+    out = work / "out"
+    assert batch("--from-prefix", "incoming/cohort", "--out", str(out)) == 0
+    rows = table(out)
+    assert set(rows) == {*TRAVERSING, *safe}
+    for name, reason in TRAVERSING.items():
+        assert rows[name]["status"] == "error" and reason in rows[name]["error"], name
+    assert {rows[name]["status"] for name in safe} == {"ok"}
+    written = {p.relative_to(work).as_posix() for p in work.rglob("*") if p.is_file()}
+    expected = {f"out/json/{n}.json" for n in safe} | {f"out/masks/{n}.mask.png" for n in safe}
+    assert written == expected | {"out/results.csv"}, "nothing outside OUT, nothing refused"
+    assert not any(p for p in tmp_path.iterdir() if p.name != "work"), "nothing beside OUT"
+    assert capsys.readouterr().err.count("not downloaded") == len(TRAVERSING)
+
+
 def test_results_that_do_not_come_are_pending(batch_s3, cohort, tmp_path) -> None:
     out = tmp_path / "out"
     code = client.main(

@@ -35,7 +35,7 @@ def test_stack_shape() -> None:
     services = config["services"]
     assert services["ui"]["depends_on"]["api"]["condition"] == "service_healthy"
     assert services["ui"]["environment"]["API_URL"] == "http://api:8000"
-    assert services["api"]["entrypoint"][:3] == ["python3", "-m", "uvicorn"]
+    assert services["api"]["entrypoint"][:3] == ["python3", "-m", "lesion_api.serve"]
     assert services["api-s3"]["environment"]["MODEL_URI"].startswith("s3://")
     for name in ("api", "ui", "api-s3"):
         assert all(port["host_ip"] == "127.0.0.1" for port in services[name]["ports"]), name

@@ -337,6 +337,38 @@ def test_batch_reads_incoming_writes_results_and_nothing_else() -> None:
     assert limit["Environment"]["Variables"]["BATCH_MAX_OBJECT_BYTES"] == "80000000"
 
 
+def test_batch_takes_messages_from_its_one_queue_only() -> None:
+    tpl = translated()
+    resources = tpl["Resources"]
+    function = resources["BatchFunction"]["Properties"]
+    assert function["Role"] == {"Fn::GetAtt": ["BatchFunctionRole", "Arn"]}
+    role = resolve(resources["BatchFunctionRole"]["Properties"], tpl, ModelBucket="models")
+    assert "ManagedPolicyArns" not in role, "no account-wide AWSLambdaSQSQueueExecutionRole"
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert all(s["Resource"] != "*" for s in statements)
+    sqs = [s for s in statements if str(s["Action"][0]).startswith("sqs:")]
+    assert [(sorted(s["Action"]), s["Resource"]) for s in sqs] == [
+        (
+            ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            {"Fn::GetAtt": ["BatchQueue", "Arn"]},
+        )
+    ]
+    assert len(role["Policies"]) == 2, "the model bucket's read, when there is one"
+    assert len(resolve(resources["BatchFunctionRole"]["Properties"], tpl)["Policies"]) == 1
+
+
+def test_only_the_batch_bucket_may_send_to_the_queue() -> None:
+    tpl = template()
+    stack = {"AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1a2b-3c4d"}
+    bucket = resolve(tpl["Resources"]["BatchBucket"]["Properties"], tpl, **stack)
+    (statement,) = tpl["Resources"]["BatchQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    condition = resolve(statement["Condition"], tpl, **stack)
+    assert condition["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    source = condition["ArnEquals"]["aws:SourceArn"]
+    assert source == "arn:${AWS::Partition}:s3:::" + bucket["BucketName"]
+    assert bucket["BucketName"] == "lesion-batch-${AWS::AccountId}-1a2b-3c4d"
+
+
 def test_batch_is_fed_by_a_queue_that_ends_in_a_dead_letter_queue() -> None:
     tpl = translated()
     resources = tpl["Resources"]

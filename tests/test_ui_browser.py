@@ -46,3 +46,31 @@ def test_upload_in_a_real_browser(tmp_path: Path) -> None:
         page.screenshot(path=str(tmp_path / "ui.png"), full_page=True)
         browser.close()
     assert (tmp_path / "ui.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("page_path", "operation"), [("/docs", "/v1/segment"), ("/redoc", "Segment")]
+)
+def test_api_docs_render_offline_in_a_real_browser(page_path: str, operation: str) -> None:
+    """Swagger UI and ReDoc come from the API itself: with every other origin cut off, the page
+    still lists the operations, and it asked nothing of another origin."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: apt-get install chromium (see .ci/run)")
+    with api_server() as api_url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page()
+        elsewhere: list[str] = []
+
+        def only_the_api(route) -> None:  # type: ignore[no-untyped-def]
+            if route.request.url.startswith(api_url):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_api)
+        page.goto(api_url + page_path)
+        page.get_by_text(operation).first.wait_for(timeout=60_000)
+        browser.close()
+    assert elsewhere == []

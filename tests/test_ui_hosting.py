@@ -51,7 +51,7 @@ def attributes(entries: list[dict[str, str]]) -> dict[str, str]:
 
 
 def test_streamlit_behind_the_load_balancer() -> None:
-    resources = ui()
+    resources = ui(InsecurePlainHttp="true")
     target = resources["TargetGroup"]
     assert target["HealthCheckPath"] == "/_stcore/health"
     assert (target["Port"], target["TargetType"]) == (8501, "ip")
@@ -83,6 +83,36 @@ def test_https_when_a_certificate_is_given() -> None:
     assert "TLS13" in https["SslPolicy"]
     assert [a["Type"] for a in https["DefaultActions"]] == ["forward"]
     assert "HttpsListener" not in ui(), "no HTTPS listener without a certificate"
+    (plain,) = resources["LoadBalancerSecurityGroup"]["SecurityGroupIngress"]
+    secure = resources["LoadBalancerHttps"]
+    assert (plain["FromPort"], secure["FromPort"], secure["ToPort"]) == (80, 443, 443)
+
+
+def test_https_is_required_unless_plain_http_is_asked_for_by_name() -> None:
+    tpl = load_template(TEMPLATE)
+    (refused,) = failed_rules(tpl)
+    assert "HTTPS is required" in refused and "InsecurePlainHttp=true" in refused
+    assert failed_rules(tpl, CertificateArn=CERT) == []
+    assert failed_rules(tpl, InsecurePlainHttp="true") == []
+    plain_http = ui(InsecurePlainHttp="true")
+    (plain,) = plain_http["LoadBalancerSecurityGroup"]["SecurityGroupIngress"]
+    assert plain["FromPort"] == 80
+    assert "LoadBalancerHttps" not in plain_http, "no 443 open without an HTTPS listener"
+    assert tpl["Parameters"]["ApiUrl"]["AllowedPattern"] == "^https://.+"
+    assert not re.fullmatch(tpl["Parameters"]["ApiUrl"]["AllowedPattern"], "http://api.example/")
+
+
+@pytest.mark.parametrize("certificate", ["", CERT])
+def test_every_security_group_rule_says_what_it_is_for(certificate: str) -> None:
+    resources = ui(CertificateArn=certificate, InsecurePlainHttp="true")
+    rules = [
+        rule
+        for group in ("LoadBalancerSecurityGroup", "TaskSecurityGroup")
+        for rule in resources[group]["SecurityGroupIngress"]
+    ]
+    rules += [r for r in resources.values() if "IpProtocol" in r]  # rules of their own
+    assert len(rules) == (3 if certificate else 2)
+    assert all(rule.get("Description") for rule in rules)
 
 
 @pytest.mark.parametrize(
@@ -111,7 +141,7 @@ def test_optional_sign_in_before_the_ui(sign_in: str, action: str) -> None:
         },
     }[sign_in]
     assert failed_rules(tpl, SignIn=sign_in, CertificateArn=CERT, **complete) == []
-    assert failed_rules(tpl) == []
+    assert failed_rules(tpl, CertificateArn=CERT) == []
 
 
 def test_tasks_are_private_unprivileged_and_least_privileged() -> None:
@@ -126,6 +156,7 @@ def test_tasks_are_private_unprivileged_and_least_privileged() -> None:
             "FromPort": 8501,
             "ToPort": 8501,
             "SourceSecurityGroupId": {"Ref": "LoadBalancerSecurityGroup"},
+            "Description": "Streamlit, from the load balancer",
         }
     ]
     (container,) = resources["TaskDefinition"]["ContainerDefinitions"]
@@ -184,7 +215,7 @@ def parameters(stack: str) -> dict[str, str]:
 @pytest.mark.filterwarnings("ignore:Tried to parse AWS")
 def test_ui_deploy_wires_the_two_stacks_both_ways(aws, capsys) -> None:
     api_stack()
-    assert deploy.main(["ui", "--image", IMAGE]) == 0
+    assert deploy.main(["ui", "--image", IMAGE, "--insecure-plain-http"]) == 0
     ui_params = parameters("lesion-ui")
     assert ui_params["ApiUrl"] == API_STACK["Outputs"]["ApiUrl"]["Value"]
     assert ui_params["UiImageUri"] == IMAGE
@@ -208,12 +239,31 @@ def test_ui_deploy_wires_the_two_stacks_both_ways(aws, capsys) -> None:
     assert group["HealthCheckPath"] == "/_stcore/health"
 
     # Deploying again changes nothing and still succeeds.
-    assert deploy.main(["ui", "--image", IMAGE]) == 0
+    assert deploy.main(["ui", "--image", IMAGE, "--insecure-plain-http"]) == 0
     assert parameters("lesion-segmentation")["CorsOrigins"] == ui_url
 
 
-def test_ui_deploy_without_the_api_stack_says_so(aws, capsys) -> None:
+def test_ui_deploy_needs_a_certificate_or_plain_http_by_name(aws, monkeypatch, capsys) -> None:
+    api_stack()
     assert deploy.main(["ui", "--image", IMAGE]) == 2
+    err = capsys.readouterr().err
+    assert "needs HTTPS" in err and "--insecure-plain-http" in err
+    with pytest.raises(boto3.client("cloudformation").exceptions.ClientError):
+        boto3.client("cloudformation").describe_stacks(StackName="lesion-ui")
+    # (moto cannot build the HTTPS listener's conditional actions: the parameters are checked.)
+    deployed: dict[str, str] = {}
+
+    def deploy_stack(stack: str, template: Path, params: dict[str, str]) -> dict[str, str]:
+        deployed.update(params)
+        return {"UiUrl": "https://ui.example.org"}
+
+    monkeypatch.setattr(deploy, "deploy_stack", deploy_stack)
+    assert deploy.main(["ui", "--image", IMAGE, "--certificate-arn", CERT]) == 0
+    assert deployed["CertificateArn"] == CERT and "InsecurePlainHttp" not in deployed
+
+
+def test_ui_deploy_without_the_api_stack_says_so(aws, capsys) -> None:
+    assert deploy.main(["ui", "--image", IMAGE, "--insecure-plain-http"]) == 2
     assert "stack lesion-segmentation not found" in capsys.readouterr().err
 
 
@@ -224,7 +274,7 @@ def test_ecr_login_credentials_come_from_the_token(aws) -> None:
 
 
 def test_missing_credentials_are_a_clear_error(no_aws_credentials, capsys) -> None:
-    assert deploy.main(["ui", "--image", IMAGE]) == 2
+    assert deploy.main(["ui", "--image", IMAGE, "--certificate-arn", CERT]) == 2
     err = capsys.readouterr().err
     assert "no AWS credentials found" in err and "Traceback" not in err
 
@@ -251,7 +301,7 @@ def test_missing_permissions_are_a_clear_error(aws, monkeypatch, capsys) -> None
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # it caches the credentials it found
-    assert deploy.main(["ui"]) == 2
+    assert deploy.main(["ui", "--certificate-arn", CERT]) == 2
     err = capsys.readouterr().err
     assert "permission denied for CreateRepository" in err and "Traceback" not in err
 

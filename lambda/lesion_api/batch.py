@@ -4,8 +4,11 @@ S3 tells an SQS queue about every object created under incoming/; the function r
 batch of messages at a time (or takes S3 events directly) and writes, for incoming/NAME,
 results/NAME.mask.png and results/NAME.json (the API's measurements, confidence, model and
 timings, with the source object's ETag), or results/NAME.error.json with the reason when the
-object is not an image it can segment. An error result is an answer, not a failure, so it is
-never retried. Only an unexpected error (S3 unreachable, say) fails that message: SQS delivers it
+object is not an image it can segment, is over the size limit (its own length, not the event's,
+decides; no more than the limit is read) or was deleted before it was read. A key too long for
+results/NAME.error.json within S3's 1,024 bytes gets a shortened, hashed name
+(`batch_layout.result_stem`). An error result is an answer, not a failure, so it is never
+retried. Only an unexpected error (S3 unreachable, say) fails that message: SQS delivers it
 again and, after its receive limit, moves it to the dead-letter queue. Running a key again writes
 the same mask and measurements again.
 """
@@ -87,8 +90,20 @@ class Batch:
         limit = self.settings.max_upload_bytes
         if obj.size is not None and obj.size > limit:
             return self.error(obj, 413, f"object is {obj.size} bytes; the limit is {limit}")
-        got = self.s3.get_object(Bucket=obj.bucket, Key=obj.key)
-        data = got["Body"].read()
+        try:
+            got = self.s3.get_object(Bucket=obj.bucket, Key=obj.key)
+        except self.s3.exceptions.NoSuchKey:
+            return self.error(obj, 404, "the object was deleted before it could be read")
+        # The event's size may be stale (the key written again since): the object's own length
+        # decides, and no more than the limit is ever read.
+        size = int(got.get("ContentLength", 0))
+        if size > limit:
+            got["Body"].close()
+            return self.error(obj, 413, f"object is {size} bytes; the limit is {limit}")
+        data = got["Body"].read(limit + 1)
+        got["Body"].close()
+        if len(data) > limit:
+            return self.error(obj, 413, f"object is over the limit of {limit} bytes")
         obj = S3Object(obj.bucket, obj.key, len(data), got.get("ETag", "").strip('"') or obj.etag)
         try:
             segmented = segment_upload(data, self.state, self.settings, self.budget, False, None)
@@ -110,12 +125,17 @@ class Batch:
         if records and records[0].get("eventSource") == "aws:sqs":
             failures = []
             for message in records:
+                message_id = message.get("messageId")
+                if not message_id:
+                    # Nothing to name it by: it cannot be retried on its own, so it is dropped.
+                    log.error("an SQS record without a messageId: dropped")
+                    continue
                 try:
                     for obj in s3_objects(json.loads(message["body"])):
                         self.process(obj)
                 except Exception:
-                    log.exception("message %s failed; SQS will retry it", message["messageId"])
-                    failures.append({"itemIdentifier": message["messageId"]})
+                    log.exception("message %s failed; SQS will retry it", message_id)
+                    failures.append({"itemIdentifier": message_id})
             return {"batchItemFailures": failures}
         outcomes = [self.process(obj) for obj in s3_objects(event)]
         return {"processed": len(outcomes), "errors": outcomes.count("error")}

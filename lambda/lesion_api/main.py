@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.formparsers import MultiPartParser
 
 from lesion_api.allocator import fix_mmap_threshold
@@ -29,7 +30,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app and load its model (once per container)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from this app (pinned files of fastapi-offline
+    # under /static-offline-docs), never from a CDN: they work offline and run no third-party
+    # script.
+    app = FastAPIOffline(
         title="Skin-lesion segmentation API",
         version="1.0.0",
         description=DESCRIPTION,

@@ -20,6 +20,11 @@ class ModelInfo(BaseModel):
 # The 6 MB synchronous Lambda payload, counted after base64 (x4/3) and multipart overhead: the
 # API's default upload limit (Settings.max_upload_bytes), and the UI's until /health says more.
 DEFAULT_MAX_UPLOAD_BYTES = 4_300_000
+# Pixel spacings a dermoscope or microscope can have (0.1 um to 10 mm per pixel); outside them a
+# "mm" figure would be meaningless (or, near 0, underflow to 0).
+MIN_PIXEL_SPACING_MM = 1e-4
+MAX_PIXEL_SPACING_MM = 10.0
+UPLOAD_MEDIA_TYPES = ("image/jpeg", "image/png")
 
 
 class Limits(BaseModel):

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     body_timeout_s: float = Field(
         30.0, gt=0, description="a request body must arrive within this many seconds"
     )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="a request's line and headers must arrive within this many seconds of"
+        " connecting or of the previous response (python -m lesion_api.serve)",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     # Batch (lesion_api.batch): images from S3, no 6 MB payload; the decoder's bounds still hold.
     batch_max_object_bytes: int = Field(

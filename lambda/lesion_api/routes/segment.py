@@ -8,7 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Header, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from lesion_api.schemas import ErrorDetail, Segmentation
+from lesion_api.schemas import (
+    MAX_PIXEL_SPACING_MM,
+    MIN_PIXEL_SPACING_MM,
+    UPLOAD_MEDIA_TYPES,
+    ErrorDetail,
+    Segmentation,
+)
 from lesion_api.segmentation import segment_upload
 
 log = logging.getLogger(__name__)
@@ -38,6 +44,16 @@ def _wants_png(accept: str | None) -> bool:
         },
         **ERRORS,
     },
+    # The upload's accepted types, so clients and schema fuzzers know what "file" may hold.
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "encoding": {"file": {"contentType": ", ".join(UPLOAD_MEDIA_TYPES)}}
+                }
+            }
+        }
+    },
 )
 def segment(
     request: Request,
@@ -46,7 +62,12 @@ def segment(
         bool, Query(description="also return the probability map as a PNG")
     ] = False,
     pixel_spacing_mm: Annotated[
-        float | None, Query(gt=0, le=10, description="mm per pixel, for measurements in mm")
+        float | None,
+        Query(
+            ge=MIN_PIXEL_SPACING_MM,
+            le=MAX_PIXEL_SPACING_MM,
+            description="mm per pixel, for measurements in mm",
+        ),
     ] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Segmentation | Response:
