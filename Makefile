@@ -6,11 +6,13 @@ BIN := $(VENV)/bin
 TFLITE_VENV := .venv-tflite-runtime
 # aws-sam-cli (sam validate/deploy, cfn-lint, the Lambda Runtime Interface Emulator).
 SAM_VENV := .venv-sam
+# checkov (tests/test_checkov.py, .checkov.yaml): its pins clash with both of the above.
+CHECKOV_VENV := .venv-checkov
 DATA ?= ../shared/data
 
 .PHONY: setup up demo test test-deps lint train multiscale gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
 
-setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed
+setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	@$(BIN)/python -m devtools.docker_engine --compose-plugin
 
 $(VENV)/.installed: requirements/serve.txt requirements/lambda-runtime.txt requirements/train.txt requirements/dev.txt requirements/constraints.txt pyproject.toml
@@ -28,6 +30,11 @@ $(TFLITE_VENV)/.installed: requirements/tflite-runtime.txt
 $(SAM_VENV)/.installed: requirements/sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet -r requirements/sam.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements/checkov.txt
 	touch $@
 
 ## The local stack without Docker: API on 127.0.0.1:8000, UI on 127.0.0.1:8501 (Ctrl-C stops).

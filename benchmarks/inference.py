@@ -8,7 +8,9 @@ mask back at the image's size), each in a fresh process so cold start and peak R
 - keras: models/unet_float.keras under TensorFlow;
 - seed: a standard 64-filter U-Net at 256 px (about 31 M parameters, random weights) under
   TensorFlow Keras, as the seed project served it.
-Prints a table (and --json writes the figures); ratios are against the seed stack.
+Prints a table (and --json writes the figures); ratios are against the seed stack. Each stack's
+figures say how many U-Net passes one image costs it (mirrors x input scales), so a speed change
+can be told apart from a change in the work done.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ DEFAULT_IMAGE = ROOT / "tests" / "fixtures" / "samples" / "ISIC_0000012.jpg"
 STACKS = ("deployed", "keras", "seed")
 
 
-def _load_stack(stack: str, model_path: Path) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
-    """Import the stack's runtime and load its model; return (segment function, model bytes)."""
+def _load_stack(
+    stack: str, model_path: Path
+) -> tuple[Callable[[np.ndarray], np.ndarray], int, int]:
+    """Import the stack's runtime and load its model; return (segment function, model bytes,
+    U-Net passes per image)."""
     from segcore.decoding import Decoded
     from segcore.processing import postprocess, preprocess
 
@@ -44,8 +49,10 @@ def _load_stack(stack: str, model_path: Path) -> tuple[Callable[[np.ndarray], np
             height, width = image.shape[:2]
             return np.asarray(predictor.segment(Decoded(image, width, height), False).mask)
 
-        return serve, model_path.stat().st_size
+        return serve, model_path.stat().st_size, predictor.unet_passes
     import keras
+
+    from train.multiscale import input_scales
 
     model = keras.saving.load_model(model_path, compile=False)
     size = model.input_shape[1]
@@ -55,13 +62,13 @@ def _load_stack(stack: str, model_path: Path) -> tuple[Callable[[np.ndarray], np
         probabilities = np.asarray(model(x, training=False))[0, ..., 0]
         return postprocess(probabilities, *image.shape[:2])
 
-    return segment, model_path.stat().st_size
+    return segment, model_path.stat().st_size, input_scales(model)
 
 
 def worker(stack: str, model_path: Path, image_path: Path, runs: int, spawned: float) -> Figures:
     """Measure one stack in this (fresh) process; `spawned`: the parent's clock at spawn."""
     start = time.perf_counter()
-    segment, model_bytes = _load_stack(stack, model_path)
+    segment, model_bytes, passes = _load_stack(stack, model_path)
     import_and_load = time.perf_counter() - start
     from PIL import Image
 
@@ -73,6 +80,7 @@ def worker(stack: str, model_path: Path, image_path: Path, runs: int, spawned: f
     timed = latency_ms(lambda: segment(image), runs, warmup=2)
     return {
         "stack": stack,
+        "unet_passes": passes,
         "import_and_load_s": import_and_load,
         "cold_start_s": cold_start,
         **timed,
@@ -99,13 +107,13 @@ def measure(stack: str, model: Path, image: Path, runs: int) -> Figures:
 def table(results: list[Figures]) -> str:
     seed = next(r for r in results if r["stack"] == "seed")
     lines = [
-        "| stack | p50 ms | p95 ms | import + load s | cold start s | peak RSS MB | model bytes | "
-        "p50 speed-up vs seed | cold-start speed-up | RSS ratio |",
-        "| --- " * 10 + "|",
+        "| stack | U-Net passes | p50 ms | p95 ms | import + load s | cold start s | peak RSS MB |"
+        " model bytes | p50 speed-up vs seed | cold-start speed-up | RSS ratio |",
+        "| --- " * 11 + "|",
     ]
     for r in results:
         lines.append(
-            f"| {r['stack']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+            f"| {r['stack']} | {r['unet_passes']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
             f"{r['import_and_load_s']:.2f} | {r['cold_start_s']:.2f} | {r['peak_rss_mb']:.0f} | "
             f"{r['model_bytes']:,} | {seed['p50_ms'] / r['p50_ms']:.1f}x | "
             f"{seed['cold_start_s'] / r['cold_start_s']:.1f}x | "

@@ -53,8 +53,26 @@ def flip_averaged(
     predict: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, flips: int = TEST_TIME_FLIPS
 ) -> np.ndarray:
     """The mean of `mirrored_maps`: the prediction we serve and measure."""
-    total = np.zeros(batch.shape[:3], np.float32)
-    for probabilities in mirrored_maps(predict, batch, flips):
+    return averaged(mirrored_maps(predict, batch, flips))
+
+
+def averaged(maps: list[np.ndarray]) -> np.ndarray:
+    """The mean of mapped-back maps, summed in their order (the one served arithmetic)."""
+    total = np.zeros(maps[0].shape, np.float32)
+    for probabilities in maps:
         total += probabilities
-    result: np.ndarray = total / flips
+    result: np.ndarray = total / len(maps)
     return result
+
+
+def views_of(image: np.ndarray, flips: int = TEST_TIME_FLIPS) -> np.ndarray:
+    """The first `flips` views (`SYMMETRIES`) of one (S, S, 3) image, as one batch (flips, S, S,
+    3): what a model call takes to compute all of an image's mirrors at once."""
+    if flips not in (1, 2, 4, 8):
+        raise ValueError(f"flips must be 1, 2, 4 or 8, got {flips}")
+    return np.stack([_view(image[None], *view)[0] for view in SYMMETRIES[:flips]])
+
+
+def maps_back(maps: np.ndarray) -> list[np.ndarray]:
+    """The maps (flips, S, S) of `views_of`'s batch, each put back on the image's grid (1, S, S)."""
+    return [_back(m[None], *view) for m, view in zip(maps, SYMMETRIES, strict=False)]

@@ -7,6 +7,11 @@ already have TensorFlow). All expose the same Interpreter API.
 An interpreter holds its tensors between `set_tensor`, `invoke` and `get_tensor`, so one must
 never serve two threads at once. The predictor lends each call an interpreter of its own from a
 bounded pool, created on first need: one caller at a time (a Lambda) only ever makes one.
+
+An image's mirror images go through the model in one call: the interpreter's input is resized
+to a batch of `flips` (the same kernels per image, so the same maps as one call per mirror, with
+one call's overhead; benchmarks/one_pass_ladder.json). A file whose input cannot be resized is
+called once per mirror.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from segcore.decoding import Decoded
-from segcore.flips import TEST_TIME_FLIPS, flip_averaged
+from segcore.flips import TEST_TIME_FLIPS, averaged, maps_back, views_of
 from segcore.processing import mask_image, preprocess, probability_image
 from segcore.timing import latency_ms
 
@@ -98,7 +103,12 @@ class TFLitePredictor:
         self._make_interpreter = functools.partial(
             interpreter_class, **source, num_threads=num_threads
         )
-        first = self._new_interpreter()
+        self.batched_mirrors = flips > 1
+        try:
+            first = self._new_interpreter()
+        except (RuntimeError, ValueError):  # a fixed batch of one: a call per mirror
+            self.batched_mirrors = False
+            first = self._new_interpreter()
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
         self._idle.put(first)
         self._created = 1
@@ -107,14 +117,24 @@ class TFLitePredictor:
         (self._input,) = first.get_input_details()
         (self._output,) = first.get_output_details()
         batch, height, width, channels = self._input["shape"]
-        if batch != 1 or height != width or channels != 3:
+        if batch != (self.flips if self.batched_mirrors else 1) or height != width or channels != 3:
             raise ValueError(f"expected a (1, S, S, 3) model input, got {self._input['shape']}")
         self.input_size = int(height)
         self.input_dtype = np.dtype(self._input["dtype"]).name
         self.flavour = self._flavour(first)
+        self.unet_passes_per_call = _sigmoids(first)
+
+    @property
+    def unet_passes(self) -> int:
+        """U-Net passes one prediction runs: the mirrors x the file's passes per call."""
+        return self.flips * self.unet_passes_per_call
 
     def _new_interpreter(self) -> Any:
         interpreter = self._make_interpreter()
+        if self.batched_mirrors:
+            (details,) = interpreter.get_input_details()
+            size = details["shape"][1]
+            interpreter.resize_tensor_input(details["index"], [self.flips, size, size, 3])
         interpreter.allocate_tensors()
         return interpreter
 
@@ -170,16 +190,31 @@ class TFLitePredictor:
         """Probability maps (N, S, S) for model inputs (N, S, S, 3) uint8 from `preprocess`,
         averaged over `flips` mirror images (segcore.flips), all on one lent interpreter."""
         with self._interpreter() as interpreter:
-            return flip_averaged(functools.partial(self._invoke, interpreter), batch, self.flips)
+            return np.concatenate(
+                [averaged(self._mirror_maps(interpreter, pixels)) for pixels in batch]
+            )
 
-    def _invoke(self, interpreter: Any, batch: np.ndarray) -> np.ndarray:
-        """The model's own probability maps (N, S, S), one interpreter call per image."""
-        out = []
-        for pixels in batch:
-            interpreter.set_tensor(self._input["index"], self._quantize(pixels[None]))
-            interpreter.invoke()
-            out.append(self._dequantize(interpreter.get_tensor(self._output["index"]))[0])
-        return np.stack(out)[..., 0]
+    def mirror_maps(self, pixels: np.ndarray) -> list[np.ndarray]:
+        """Each of the `flips` views' maps (1, S, S) of one model input (S, S, 3), mapped back
+        onto its grid, in the order `predict` averages them (for studies of the mirrors)."""
+        with self._interpreter() as interpreter:
+            return self._mirror_maps(interpreter, pixels)
+
+    def _mirror_maps(self, interpreter: Any, pixels: np.ndarray) -> list[np.ndarray]:
+        """One image's `flips` views in one call (or one call each), mapped back."""
+        views = views_of(pixels, self.flips)
+        if self.batched_mirrors:
+            maps = self._call(interpreter, views)
+        else:
+            maps = np.concatenate([self._call(interpreter, view[None]) for view in views])
+        return maps_back(maps)
+
+    def _call(self, interpreter: Any, inputs: np.ndarray) -> np.ndarray:
+        """One interpreter call on inputs of its input's batch size: maps (B, S, S)."""
+        interpreter.set_tensor(self._input["index"], self._quantize(inputs))
+        interpreter.invoke()
+        maps: np.ndarray = self._dequantize(interpreter.get_tensor(self._output["index"]))
+        return maps[..., 0]
 
     def latency_ms(
         self, batch: np.ndarray | None = None, repeats: int = 30, warmup: int = 3
@@ -199,3 +234,10 @@ class TFLitePredictor:
         kept = full_size if keep_probability_map else None
         del full_size
         return Segmented(mask, kept, probabilities, image.width, image.height)
+
+
+def _sigmoids(interpreter: Any) -> int:
+    """U-Net passes in one call of a file: each U-Net ends in one sigmoid (LOGISTIC), the only
+    one it has, so a file averaging two input scales has two."""
+    ops: list[dict[str, Any]] = interpreter._get_ops_details()
+    return max(1, sum(1 for op in ops if op["op_name"] == "LOGISTIC"))

@@ -22,6 +22,7 @@ from train.schedule import cosine_rate
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
+TINY_TFLITE = FIXTURES / "models" / "unet_tiny_int8.tflite"
 # Geometry and colour only, or hard cases without drawn distractors (they may cover the shape).
 PLAIN = AugmentConfig(hard_fraction=0.0, dark_skin_probability=0.0)
 HARD = AugmentConfig(
@@ -101,11 +102,7 @@ def test_hard_cases_shrink_the_lesion() -> None:
 
 
 def _batches(first_epoch: int = 0) -> AugmentedBatches:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (10, 48, 48, 3), dtype=np.uint8)
-    masks = np.zeros((10, 48, 48, 1), np.uint8)
-    masks[:, 10:30, 12:36] = 255
-    return AugmentedBatches(images, masks, 32, 4, seed=7, first_epoch=first_epoch)
+    return AugmentedBatches(*_batch_arrays(), 32, 4, seed=7, first_epoch=first_epoch)
 
 
 def test_batches_are_reproducible_and_resume_where_they_stopped() -> None:
@@ -119,6 +116,34 @@ def test_batches_are_reproducible_and_resume_where_they_stopped() -> None:
     resumed = _batches(first_epoch=1)
     np.testing.assert_array_equal(first[0][0], resumed[0][0])
     assert not np.array_equal(first[0][0], again[0][0])  # a new epoch, new augmentation
+
+
+def test_a_teacher_blends_its_map_of_the_served_bytes_into_the_targets() -> None:
+    seen: list[np.ndarray] = []
+
+    def teacher(pixels: np.ndarray) -> np.ndarray:
+        seen.append(pixels)
+        return np.full(pixels.shape[:3], 0.25, np.float32)
+
+    plain = _batches()
+    taught = _batches()
+    taught.teacher, taught.teacher_weight = teacher, 0.8
+    (x, y), (tx, ty) = plain[1], taught[1]
+    (pixels,) = seen
+    assert pixels.dtype == np.uint8 and pixels.shape == (4, 32, 32, 3)
+    np.testing.assert_array_equal(tx, np.clip(np.round(x), 0, 255))
+    np.testing.assert_allclose(ty, 0.8 * 0.25 + 0.2 * y, rtol=1e-6)
+    assert set(np.unique(y)) == {0.0, 1.0} and len(np.unique(ty)) == 2
+    with pytest.raises(ValueError, match="teacher_weight"):
+        AugmentedBatches(*_batch_arrays(), 32, 4, seed=7, teacher=teacher, teacher_weight=1.5)
+
+
+def _batch_arrays() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (10, 48, 48, 3), dtype=np.uint8)
+    masks = np.zeros((10, 48, 48, 1), np.uint8)
+    masks[:, 10:30, 12:36] = 255
+    return images, masks
 
 
 def _train(run: Path, backend: str, source: list[str], epochs: int, *extra: str) -> dict:
@@ -206,6 +231,24 @@ def test_tiny_run_from_packs_with_jax(tmp_path: Path) -> None:
     assert metrics["holdout_at_model_size"]["n"] == 2
     assert 0.0 <= metrics["holdout_at_model_size"]["dice"] <= 1.0
     assert json.loads((run / "split.json").read_text())["holdout"] == sorted(split["holdout"])
+
+
+@pytest.mark.slow
+def test_a_run_distils_a_served_teacher(tmp_path: Path) -> None:
+    """--teacher: the fixture's int8 file (64 px) teaches a run at its size; another size is a
+    clear refusal."""
+    _, packs = _packs(tmp_path, 64)
+    source = ["--pack", str(packs[0]), "--holdout-pack", str(packs[1])]
+    teacher = ["--teacher", str(TINY_TFLITE), "--teacher-weight", "0.7"]
+    config = _train(tmp_path / "run", "jax", source, 1, "--size", "64", *teacher)
+    assert (config["teacher"], config["teacher_weight"]) == (str(TINY_TFLITE), 0.7)
+    assert (tmp_path / "run" / "unet_float.keras").exists()
+    refused = run_module(
+        "train", *source, "--run", str(tmp_path / "other"), "--size", "32", *teacher,
+        env={"KERAS_BACKEND": "jax"},
+    )  # fmt: skip
+    assert refused.returncode == 1 and "--teacher takes 64 px inputs" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
 
 @pytest.mark.slow

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import keras
 import numpy as np
 
 from train.augment import AugmentConfig, augment_pair
+
+Teacher = Callable[[np.ndarray], np.ndarray]
+"""A served prediction of model inputs: uint8 (N, S, S, 3) -> probability maps (N, S, S)."""
 
 
 class AugmentedBatches(keras.utils.PyDataset):
@@ -13,6 +18,10 @@ class AugmentedBatches(keras.utils.PyDataset):
 
     Batch `index` of epoch `epoch` depends only on (seed, epoch, index), so batches are the same
     whatever the number of workers, and a resumed run continues the sequence from `first_epoch`.
+
+    With a `teacher` (distillation), the pixels are rounded to the uint8 bytes a served model
+    reads, and each target is `teacher_weight` x the teacher's map of those pixels plus the rest
+    x the ground truth: a soft mask.
     """
 
     def __init__(
@@ -25,10 +34,15 @@ class AugmentedBatches(keras.utils.PyDataset):
         config: AugmentConfig | None = None,
         first_epoch: int = 0,
         workers: int = 1,
+        teacher: Teacher | None = None,
+        teacher_weight: float = 0.5,
     ) -> None:
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=8)
         if len(images) != len(masks) or len(images) < batch_size:
             raise ValueError(f"{len(images)} images, {len(masks)} masks, batch {batch_size}")
+        if not 0 <= teacher_weight <= 1:
+            raise ValueError(f"teacher_weight must be between 0 and 1, got {teacher_weight}")
+        self.teacher, self.teacher_weight = teacher, teacher_weight
         self.images, self.masks = images, masks.reshape(masks.shape[:3])
         self.size, self.batch_size, self.seed = size, batch_size, seed
         self.config = config or AugmentConfig()
@@ -49,7 +63,13 @@ class AugmentedBatches(keras.utils.PyDataset):
         pairs = [
             augment_pair(self.images[i], self.masks[i], self.size, self.config, rng) for i in chosen
         ]
-        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        images, masks = np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        if self.teacher is None:
+            return images, masks
+        pixels = np.clip(np.round(images), 0, 255).astype(np.uint8)
+        taught = self.teacher(pixels)[..., None].astype(np.float32)
+        weight = np.float32(self.teacher_weight)
+        return pixels.astype(np.float32), weight * taught + (1 - weight) * masks
 
     def on_epoch_end(self) -> None:
         self.epoch += 1

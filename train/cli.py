@@ -25,6 +25,7 @@ from train.augment import AugmentConfig
 
 if TYPE_CHECKING:
     from isic.scoring import Predictor
+    from train.batches import Teacher
     from train.sources import TrainingData
 
 
@@ -98,6 +99,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="dice_bce",
         help="training loss: Dice + BCE, or Lovász-Jaccard + BCE (to fine-tune for Jaccard)",
     )
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        help="distil: a served .tflite model (segcore's prediction, mirrors and all) whose map of"
+        " each augmented input is blended into its target",
+    )
+    parser.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=0.5,
+        metavar="W",
+        help="with --teacher: target = W x the teacher's map + (1 - W) x the ground truth",
+    )
     parser.add_argument("--workers", type=int, default=1, help="augmentation threads")
     parser.add_argument(
         "--limit", type=int, help="use only the first N training pairs (smoke runs)"
@@ -117,6 +131,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--init-from: no such model: {args.init_from}")
     if args.ema is not None and not 0 < args.ema < 1:
         parser.error("--ema is a momentum between 0 and 1")
+    if args.teacher and not args.teacher.is_file():
+        parser.error(f"--teacher: no such model: {args.teacher}")
+    if not 0 <= args.teacher_weight <= 1:
+        parser.error("--teacher-weight is a share between 0 and 1")
     if not 0 <= args.dark_skin <= 1:
         parser.error("--dark-skin is a share between 0 and 1")
     if not 1 <= args.dark_skin_gamma[0] <= args.dark_skin_gamma[1]:
@@ -132,6 +150,25 @@ def augment_config(args: argparse.Namespace) -> AugmentConfig:
         dark_skin_probability=args.dark_skin,
         dark_skin_gamma=(low, high),
     )
+
+
+def load_teacher(args: argparse.Namespace) -> Teacher | None:
+    """The served prediction of `--teacher` (one single-threaded interpreter per augmentation
+    worker), or None; a teacher of another input size is a usage error."""
+    if args.teacher is None:
+        return None
+    from segcore.predictor import TFLitePredictor
+
+    try:
+        teacher = TFLitePredictor(args.teacher, num_threads=1, pool_size=max(args.workers, 1))
+    except (ValueError, RuntimeError) as error:
+        raise SystemExit(f"python -m train: error: --teacher: {error}") from None
+    if teacher.input_size != args.size:
+        raise SystemExit(
+            f"python -m train: error: --teacher takes {teacher.input_size} px inputs,"
+            f" the run trains at {args.size} px"
+        )
+    return teacher.predict
 
 
 def load_data(args: argparse.Namespace, run: Path) -> TrainingData:
@@ -187,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         augment_config(args),
         first_epoch=done_epochs,
         workers=args.workers,
+        teacher=load_teacher(args),
+        teacher_weight=args.teacher_weight,
     )
     hold_y = binary(loaded.hold_y).astype("float32")
 

@@ -51,6 +51,11 @@ def multiscale(unet: keras.Model, sizes: Sequence[int]) -> keras.Model:
     return keras.Model(inputs, averaged, name=f"{unet.name}_multiscale")
 
 
+def input_scales(model: keras.Model) -> int:
+    """U-Net passes one call of a model runs: 1, plus one per extra size of `multiscale`."""
+    return 1 + sum(bool(layer.name.startswith("to_")) for layer in model.layers)
+
+
 def unet_of(model: keras.Model) -> keras.Model:
     """The U-Net a model computes with, taking the model's input size: a copy of the one inside
     a multi-scale model, else the model itself."""
