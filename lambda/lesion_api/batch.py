@@ -15,6 +15,7 @@ the same mask and measurements again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import urllib.parse
@@ -62,8 +63,8 @@ class Batch:
     """The model, settings and S3 client of this container, and what one object takes."""
 
     def __init__(self, settings: Settings, state: ModelState, s3: Any) -> None:
-        self.settings = settings.model_copy(
-            update={"max_upload_bytes": settings.batch_max_object_bytes}
+        self.limits = dataclasses.replace(
+            settings.upload_limits, max_upload_bytes=settings.batch_max_object_bytes
         )
         self.state = state
         self.budget = MemoryBudget(settings.memory_budget_bytes)
@@ -87,7 +88,7 @@ class Batch:
             return "skipped"
         if self.state.predictor is None:
             raise RuntimeError(f"the model is not loaded: {self.state.error}")
-        limit = self.settings.max_upload_bytes
+        limit = self.limits.max_upload_bytes
         if obj.size is not None and obj.size > limit:
             return self.error(obj, 413, f"object is {obj.size} bytes; the limit is {limit}")
         try:
@@ -106,7 +107,7 @@ class Batch:
             return self.error(obj, 413, f"object is over the limit of {limit} bytes")
         obj = S3Object(obj.bucket, obj.key, len(data), got.get("ETag", "").strip('"') or obj.etag)
         try:
-            segmented = segment_upload(data, self.state, self.settings, self.budget, False, None)
+            segmented = segment_upload(data, self.state, self.limits, self.budget, False, None)
         except UploadError as error:
             return self.error(obj, error.status_code, error.detail)
         result = segmented.result.report()

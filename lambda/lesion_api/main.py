@@ -10,6 +10,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.formparsers import MultiPartParser
 
 from lesion_api.allocator import fix_mmap_threshold
+from lesion_api.dependencies import Serving
 from lesion_api.errors import RequestBodyGuard, install_error_handlers
 from lesion_api.logs import configure_logging
 from lesion_api.memory_budget import MemoryBudget
@@ -39,15 +40,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         redirect_slashes=False,  # a redirect would be built from the client's Host header
     )
-    app.state.settings = settings
     if settings.mmap_threshold_bytes:
         fix_mmap_threshold(settings.mmap_threshold_bytes)
     # Uploads stay in memory (never spooled to a temporary file): the body is capped below.
     MultiPartParser.spool_max_size = max(
         MultiPartParser.spool_max_size, settings.max_upload_bytes + MULTIPART_OVERHEAD
     )
-    app.state.model = load_model(settings)
-    app.state.memory_budget = MemoryBudget(settings.memory_budget_bytes)
+    app.state.serving = Serving(
+        settings, load_model(settings), MemoryBudget(settings.memory_budget_bytes)
+    )
     install_error_handlers(app)
     app.include_router(health.router, tags=["health"])
     app.include_router(segment.router, tags=["segmentation"])

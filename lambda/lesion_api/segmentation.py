@@ -15,7 +15,7 @@ from lesion_api.measurements import confidence, measure
 from lesion_api.memory_budget import MemoryBudget
 from lesion_api.model import ModelState
 from lesion_api.schemas import ImageSize, Segmentation, Timings
-from lesion_api.settings import Settings
+from lesion_api.settings import UploadLimits
 from segcore.processing import THRESHOLD
 
 
@@ -42,7 +42,7 @@ class SegmentedUpload:
 def segment_upload(
     data: bytes,
     state: ModelState,
-    settings: Settings,
+    limits: UploadLimits,
     budget: MemoryBudget,
     include_probability: bool,
     pixel_spacing_mm: float | None,
@@ -53,9 +53,9 @@ def segment_upload(
     upload = open_upload(
         data,
         state.predictor.input_size,
-        settings.max_upload_bytes,
-        settings.max_image_pixels,
-        settings.max_decode_bytes,
+        limits.max_upload_bytes,
+        limits.max_image_pixels,
+        limits.max_decode_bytes,
     )
     with budget.reserve(upload.memory_bytes):
         image = upload.decode()

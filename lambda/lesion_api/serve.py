@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 import h11
 import uvicorn
+from pydantic import ValidationError
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from lesion_api.settings import get_settings
@@ -69,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-access-log", action="store_true", help="no line per request")
     args = parser.parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as error:
+        print(f"python -m lesion_api.serve: invalid settings: {error}", file=sys.stderr)
+        return 2
     uvicorn.run(
         "lesion_api.main:create_app",
         factory=True,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,10 +17,24 @@ from segcore.paths import DEPLOYED_MODEL
 # The baked-in model: /opt/model in the image; the repository's models/ when run from a checkout.
 IMAGE_MODEL = Path("/opt/model/unet.tflite")
 DEFAULT_MODEL_PATH = DEPLOYED_MODEL if DEPLOYED_MODEL.exists() else IMAGE_MODEL
+Runtime = Literal["litert", "tflite-runtime", "tensorflow"]
+"""segcore.predictor.RUNTIMES, by name."""
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What one upload may be: bytes, pixels, and the largest raster its decode may allocate."""
+
+    max_upload_bytes: int
+    max_image_pixels: int
+    max_decode_bytes: int
 
 
 class Settings(BaseSettings):
-    """Serving configuration (environment variables, case-insensitive)."""
+    """Serving configuration (environment variables, case-insensitive). A value out of range
+    or not among a setting's choices (RUNTIME=litrt) stops the process at start-up with
+    pydantic's message naming the setting: in a Lambda, INIT fails, not every request."""
 
     model_config = SettingsConfigDict(env_file=None, protected_namespaces=())
 
@@ -27,8 +43,8 @@ class Settings(BaseSettings):
     model_sha256: str | None = Field(None, description="expected sha256 of the model file")
     model_cache_dir: Path = Field(Path("/tmp/model-cache"), description="S3 download cache")
     model_name: str = "unet-isic2018"
-    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
-    runtime: str = "litert"
+    log_level: LogLevel = "INFO"
+    runtime: Runtime = "litert"
     # One guarded interpreter using every core is fastest for one request at a time (a Lambda);
     # with four model calls per request, a pool of one-thread interpreters serves more at 2+
     # clients on 2 cores (benchmarks/load.json: 68 / 116 / 119 vs 92 / 98 / 95 requests/s).
@@ -76,6 +92,11 @@ class Settings(BaseSettings):
     batch_max_object_bytes: int = Field(
         50_000_000, ge=1, description="larger objects under incoming/ get an error result"
     )
+
+    @property
+    def upload_limits(self) -> UploadLimits:
+        """The limits of an API upload."""
+        return UploadLimits(self.max_upload_bytes, self.max_image_pixels, self.max_decode_bytes)
 
     @field_validator("model_uri", "model_sha256", mode="before")
     @classmethod

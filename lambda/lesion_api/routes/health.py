@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from lesion_api.dependencies import ModelDep, SettingsDep
 from lesion_api.schemas import Health, Limits
 
 router = APIRouter()
@@ -16,9 +17,7 @@ router = APIRouter()
     response_model=Health,
     responses={503: {"model": Health, "description": "the model could not be loaded"}},
 )
-def health(request: Request) -> JSONResponse:
-    state = request.app.state.model
-    settings = request.app.state.settings
+def health(state: ModelDep, settings: SettingsDep) -> JSONResponse:
     body = Health(
         status="ok" if state.predictor else "error",
         model=state.info,

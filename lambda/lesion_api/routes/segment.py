@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, Header, HTTPException, Query, UploadFile
 from fastapi.responses import Response
 
+from lesion_api.dependencies import MemoryBudgetDep, ModelDep, SettingsDep
 from lesion_api.schemas import (
     MAX_PIXEL_SPACING_MM,
     MIN_PIXEL_SPACING_MM,
@@ -56,7 +57,9 @@ def _wants_png(accept: str | None) -> bool:
     },
 )
 def segment(
-    request: Request,
+    state: ModelDep,
+    settings: SettingsDep,
+    budget: MemoryBudgetDep,
     file: Annotated[UploadFile, File(description="the image, JPEG or PNG")],
     include_probability: Annotated[
         bool, Query(description="also return the probability map as a PNG")
@@ -71,15 +74,14 @@ def segment(
     ] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Segmentation | Response:
-    state = request.app.state.model
     if state.predictor is None:
         raise HTTPException(503, f"the model is not loaded: {state.error}")
     data = file.file.read()
     segmented = segment_upload(
         data,
         state,
-        request.app.state.settings,
-        request.app.state.memory_budget,
+        settings.upload_limits,
+        budget,
         include_probability,
         pixel_spacing_mm,
     )

@@ -1,0 +1,45 @@
+"""The routes' typed dependencies: what create_app set up once (settings, model, memory budget),
+taken through FastAPI's Depends so that a test can swap any of them
+(`app.dependency_overrides[get_model] = ...`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from lesion_api.memory_budget import MemoryBudget
+from lesion_api.model import ModelState
+from lesion_api.settings import Settings
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What every request shares: read-only, or guarded (the budget, the predictor's pool)."""
+
+    settings: Settings
+    model: ModelState
+    memory_budget: MemoryBudget
+
+
+def get_serving(request: Request) -> Serving:
+    serving: Serving = request.app.state.serving
+    return serving
+
+
+def get_app_settings(serving: Annotated[Serving, Depends(get_serving)]) -> Settings:
+    return serving.settings
+
+
+def get_model(serving: Annotated[Serving, Depends(get_serving)]) -> ModelState:
+    return serving.model
+
+
+def get_memory_budget(serving: Annotated[Serving, Depends(get_serving)]) -> MemoryBudget:
+    return serving.memory_budget
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+ModelDep = Annotated[ModelState, Depends(get_model)]
+MemoryBudgetDep = Annotated[MemoryBudget, Depends(get_memory_budget)]
