@@ -8,6 +8,14 @@ TFLITE_VENV := .venv-tflite-runtime
 SAM_VENV := .venv-sam
 # checkov (tests/test_checkov.py, .checkov.yaml): its pins clash with both of the above.
 CHECKOV_VENV := .venv-checkov
+# Python 3.12, the images' Python: the serving code's fast tests run there too (make test).
+PYTHON312 ?= $(shell ls -d $$HOME/.pyenv/versions/3.12.*/bin/python3.12 2>/dev/null | tail -1 || command -v python3.12)
+PY312_VENV := .venv-py312
+SERVING_TESTS := tests/test_api.py tests/test_api_schema.py tests/test_handler.py \
+	tests/test_batch.py tests/test_batch_client.py tests/test_measurements.py \
+	tests/test_processing.py tests/test_flips.py tests/test_predictor_mirrors.py \
+	tests/test_settings.py tests/test_serve.py tests/test_robustness.py tests/test_ui.py \
+	tests/test_concurrency.py
 DATA ?= ../shared/data
 
 .PHONY: setup up demo test test-deps lint train multiscale gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
@@ -32,6 +40,13 @@ $(SAM_VENV)/.installed: requirements/sam.txt
 	$(SAM_VENV)/bin/pip install --quiet -r requirements/sam.txt
 	touch $@
 
+$(PY312_VENV)/.installed: requirements/serving-py312.txt requirements/serve.txt requirements/ui.txt requirements/constraints.txt pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "make: Python 3.12 not found (set PYTHON312=...)"; exit 1; }
+	$(PYTHON312) -m venv $(PY312_VENV)
+	$(PY312_VENV)/bin/pip install --quiet -r requirements/serving-py312.txt -c requirements/constraints.txt
+	$(PY312_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements/checkov.txt
@@ -45,15 +60,17 @@ up: setup
 demo: setup
 	$(BIN)/python -m segcore.segment tests/fixtures/samples/ISIC_0000012.jpg --out out
 
-## Lint, format check, strict types of segcore/ and the API, and the whole test suite (no
-## dataset needed). Installs Debian's chromium for the browser test where it is missing; the
+## Lint, format check, strict types of segcore/ and the API, the whole test suite (no dataset
+## needed) on Python 3.11 with the coverage floor of segcore and the API, and the serving code's
+## fast tests again on Python 3.12 (the images' Python). Installs Debian's chromium for the browser test where it is missing; the
 ## container tests install and start a Docker engine themselves. The fast core alone:
 ##   .venv/bin/python -m pytest -m "not docker and not browser and not slow"
-test: setup test-deps
+test: setup test-deps $(PY312_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered
+	$(PY312_VENV)/bin/python -m pytest -m "not docker and not browser and not slow" $(SERVING_TESTS)
 
 ## Debian's chromium for the browser test (Playwright cannot download a browser here).
 test-deps:

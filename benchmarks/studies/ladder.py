@@ -59,18 +59,52 @@ def rung_dice(samples: list[Sample], predictor: TFLitePredictor) -> dict[int, np
     return {k: np.asarray(v) for k, v in dice.items()}
 
 
+SET_NAMES = {
+    "holdout_crops": "crops",
+    "holdout_fullview": "full field",
+    "validation": "validation",
+    "hard_cases": "hard cases",
+}
+
+
+def table(document: dict[str, Any]) -> str:
+    """The ladder as a Markdown table (what the model card shows), from its JSON."""
+    sets = list(document["sets"])
+    head = " | ".join(f"{SET_NAMES[s]} (vs reference, 95 % CI)" for s in sets)
+    lines = [
+        f"| rung | U-Net passes | model-call p50 ms | {head} | keeps the quality |",
+        "| --- " * (4 + len(sets)) + "|",
+    ]
+    for name, rung in document["rungs"].items():
+        cells = []
+        for s in sets:
+            delta = rung["vs_reference"][s]
+            low, high = delta["ci95"]
+            cells.append(f"{rung['dice'][s]:.4f} ({delta['mean']:+.4f}, {low:+.4f}..{high:+.4f})")
+        lines.append(
+            f"| {name} | {rung['unet_passes']} | {rung['predict_p50_ms']:.1f} | "
+            + " | ".join(cells)
+            + f" | {'yes' if rung['keeps_quality'] else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.studies.ladder", description=__doc__
     )
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--split", type=Path, required=True)
-    parser.add_argument("--hard-cases", type=Path, required=True, help="isic.hard_cases make's out")
-    parser.add_argument(
-        "--model", action="append", required=True, metavar="NAME=PATH", help="an int8 file"
-    )
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--table", type=Path, help="print a ladder JSON as a Markdown table")
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--split", type=Path)
+    parser.add_argument("--hard-cases", type=Path, help="isic.hard_cases make's out")
+    parser.add_argument("--model", action="append", metavar="NAME=PATH", help="an int8 file")
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(args.table.read_text())))
+        return 0
+    if not (args.data and args.split and args.hard_cases and args.model and args.out):
+        parser.error("--data, --split, --hard-cases, --model and --out (or --table)")
     models = dict(m.split("=", 1) for m in args.model)
     if REFERENCE[0] not in models:
         parser.error(f"--model {REFERENCE[0]}=... (the deployed file) is the reference")
