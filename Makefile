@@ -18,7 +18,7 @@ SERVING_TESTS := tests/test_api.py tests/test_api_schema.py tests/test_handler.p
 	tests/test_concurrency.py
 DATA ?= ../shared/data
 
-.PHONY: setup up demo test test-deps lint train multiscale gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
+.PHONY: setup up demo test test-deps lint train teacher distil gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	@$(BIN)/python -m devtools.docker_engine --compose-plugin
@@ -86,8 +86,8 @@ lint: setup
 ## Train the committed model's recipe on $(DATA) (hours on 2 CPU cores; resumes if re-run):
 ## stage 1 on the crops alone, stage 2 from stage 1 on crops + full field with synthetic hard cases,
 ## stage 3 from stage 2 at a lower rate with another seed, stage 4 from stage 3 at half that rate
-## with fewer synthetic hard cases, stage 5 from stage 4 at half that again with fewer still (the
-## deployed model).
+## with fewer synthetic hard cases, stage 5 from stage 4 at half that again with fewer still;
+## then `make distil` (stage 6, the deployed model).
 train: setup
 	$(BIN)/python -m train --data-root $(DATA)/isic2018 --split models/split.json \
 		--run runs/unet_b16_128 --size 128 --epochs 23 --hard-fraction 0
@@ -107,11 +107,24 @@ train: setup
 		--lr 1e-4 --patience 100 --seed 5151 --hard-fraction 0.1 --workers 2 \
 		--init-from runs/unet_b16_128_stage4/unet_float.keras
 
-## The served float model: stage 5's map at 128 px averaged with its map of the input resized to
-## 112 px, in one Keras model (measured to help both held-out sets; model card, "Input scales").
-multiscale: setup
+## The teacher of stage 6: stage 5 at 128 px and 112 px in one Keras model, int8, four mirrors
+## (eight U-Net passes an image: what was served from 2026-11-28 to 2026-12-02).
+teacher: setup
 	$(BIN)/python -m train.multiscale runs/unet_b16_128_stage5/unet_float.keras --sizes 112 \
-		--out models/unet_float.keras
+		--out runs/teacher/unet_float.keras
+	$(BIN)/python -m convert --model runs/teacher/unet_float.keras --data-root $(DATA)/isic2018 \
+		--split models/split.json --out runs/teacher --flavours int8
+
+## Stage 6, the served model: stage 5 distilled from the teacher's eight-pass map (blended 0.7
+## with the ground truth), EMA weights; served in one U-Net pass (model card, "Passes per image").
+## The committed run stopped after 7 of its epochs; its kept checkpoint is epoch 2's.
+distil: teacher
+	$(BIN)/python -m train --data-root $(DATA)/isic2018 $(DATA)/isic2018_fullview \
+		--split models/split.json --run runs/unet_b16_128_stage6 --size 128 --epochs 12 \
+		--lr 2e-5 --patience 100 --seed 3535 --hard-fraction 0.1 --workers 2 --ema 0.999 \
+		--init-from runs/unet_b16_128_stage5/unet_float.keras \
+		--teacher runs/teacher/unet_int8.tflite --teacher-weight 0.7 --time-budget 3300
+	cp runs/unet_b16_128_stage6/unet_float.keras models/unet_float.keras
 
 ## What a GPU run carries (build/gpu: packs at 256 px + wheels); then scripts/gpu_run.sh there.
 gpu-bundle: setup

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -107,6 +108,9 @@ def measure(stack: str, model: Path, image: Path, runs: int) -> Figures:
 def table(results: list[Figures]) -> str:
     seed = next(r for r in results if r["stack"] == "seed")
     lines = [
+        f"Measured {seed.get('measured', 'on an unrecorded day')} on {seed.get('cores', '?')}"
+        " cores, all stacks in one run.",
+        "",
         "| stack | U-Net passes | p50 ms | p95 ms | import + load s | cold start s | peak RSS MB |"
         " model bytes | p50 speed-up vs seed | cold-start speed-up | RSS ratio |",
         "| --- " * 11 + "|",
@@ -131,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deployed", type=Path, default=DEPLOYED_MODEL)
     parser.add_argument("--keras", type=Path, default=ROOT / "models" / "unet_float.keras")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--table", type=Path, help="print a committed run's JSON as the table (the model card's)"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stack", choices=STACKS, help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
@@ -139,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(worker(args.stack, args.model, args.image, args.runs, args.spawned)))
         return 0
+    if args.table:
+        print(table(json.loads(args.table.read_text())))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         seed = seed_model(Path(tmp) / "seed_unet64_256.keras")
         results = [
@@ -146,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             measure("keras", args.keras, args.image, args.runs),
             measure("seed", seed, args.image, max(5, args.runs // 3)),
         ]
+    measured = time.strftime("%Y-%m-%d", time.gmtime())
+    results = [{**r, "measured": measured, "cores": os.cpu_count()} for r in results]
     print(table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

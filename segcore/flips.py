@@ -3,10 +3,15 @@
 symmetries: the four mirrors, and the four again after swapping rows and columns (a transpose;
 with the mirrors, the quarter turns).
 
-Measured on held-out data (`benchmarks/postprocess_study.py`, model card): averaging the four
-mirrors raised Dice on every evaluation set; largest-component and hole-filling clean-ups did not
-help on all sets, so the served path has none. All eight views, measured on the stage-5 model,
-did not beat the four on held-out data (full field and hard cases lost), so four are served.
+Measured on held-out data (`benchmarks/postprocess_study.py`, model card): averaging mirrors
+raised Dice on every evaluation set for the models trained alone; largest-component and
+hole-filling clean-ups did not help on all sets, so the served path has none. Served since
+2026-12-02: one view, no mirror. The model is a student distilled from the eight-pass ensemble
+served before (four mirrors at two input scales), and on the pass ladder
+(`benchmarks/one_pass_ladder.json`, criteria written first in
+`benchmarks/studies/one_pass_criteria.md`) its single pass kept every evaluation set within
+0.002 Dice of those eight passes: the fewest passes that did. More mirrors go through the model
+in one call (segcore.predictor).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-TEST_TIME_FLIPS = 4
+TEST_TIME_FLIPS = 1
 """How many mirror images each prediction averages: 1 (none), 2 (+ left-right), 4 (+ up-down
 and both) or 8 (the four of the transposed image too)."""
 MIRRORS: tuple[tuple[int, ...], ...] = ((), (1,), (0,), (0, 1))

@@ -214,8 +214,12 @@ def test_openapi_documents_every_response(client: TestClient) -> None:
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_api_docs_load_nothing_from_another_origin(client: TestClient, page: str) -> None:
-    html = client.get(page).text
+    response = client.get(page)
+    html = response.text
     assert "http://" not in html and "https://" not in html, "no CDN, no fonts from elsewhere"
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "img-src 'self' data:" in policy
+    assert "content-security-policy" not in client.get("/health").headers
     assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
     assert assets and all(a.startswith("/static-offline-docs/") for a in assets), assets
     for asset in assets:

@@ -181,3 +181,15 @@ def test_events_are_the_ones_sam_generates() -> None:
     assert record["s3"]["object"]["key"] == "incoming/x+y.jpg"
     (message,) = sqs_batch(event)["Records"]
     assert message["eventSource"] == "aws:sqs" and json.loads(message["body"]) == event
+
+
+def test_result_stems_keep_short_keys_and_shorten_long_ones_apart() -> None:
+    from lesion_api.batch_layout import MAX_KEY_BYTES, result_stem
+
+    assert result_stem("incoming/a/b.jpg") == "results/a/b.jpg"
+    long_a = "incoming/" + "a" * 1000 + "1.jpg"
+    long_b = "incoming/" + "a" * 1000 + "2.jpg"
+    stems = {result_stem(long_a), result_stem(long_b)}
+    assert len(stems) == 2, "keys that share their first 1,000 bytes stay apart"
+    assert all(len((s + ".error.json").encode()) <= MAX_KEY_BYTES for s in stems)
+    assert result_stem(long_a) == result_stem(long_a)

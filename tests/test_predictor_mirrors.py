@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from segcore import predictor as predictor_module
-from segcore.flips import flip_averaged
+from segcore.flips import TEST_TIME_FLIPS, flip_averaged
 from segcore.predictor import TFLitePredictor
 
 ROOT = Path(__file__).parent.parent
@@ -51,8 +51,8 @@ def test_a_file_that_cannot_be_resized_is_called_once_per_mirror(monkeypatch) ->
 
 def test_passes_count_mirrors_and_input_scales() -> None:
     assert TFLitePredictor(TINY, flips=1).unet_passes == 1
-    assert TFLitePredictor(TINY).unet_passes == 4
+    assert TFLitePredictor(TINY, flips=4).unet_passes == 4
     deployed = TFLitePredictor(DEPLOYED)
-    assert (deployed.unet_passes_per_call, deployed.unet_passes) == (2, 8)
-    first, *rest = deployed.mirror_maps(_inputs(128)[0])
+    assert deployed.unet_passes == TEST_TIME_FLIPS * deployed.unet_passes_per_call
+    first, *rest = TFLitePredictor(DEPLOYED, flips=4).mirror_maps(_inputs(128)[0])
     assert len(rest) == 3 and first.shape == (1, 128, 128)

@@ -1,11 +1,16 @@
 """The pass ladder (issue 34): Dice of int8 files at 1, 2 and 4 mirrors on the four evaluation
-sets, each against the deployed file's four mirrors with a paired bootstrap, and the U-Net passes
-and model-call p50 of each rung.
+sets, each against the eight-pass file served until 2026-12-02 with a paired bootstrap, and the
+U-Net passes and model-call p50 of each rung.
 
+    git show 22637ee:models/unet.tflite > runs/ladder/two_scale_int8.tflite   # the reference
+    python -m isic.hard_cases make --data ../shared/data --split models/split.json --out runs/hard
     python -m benchmarks.studies.ladder --data ../shared/data --split models/split.json \
-        --hard-cases runs/hard --model two_scale=models/unet.tflite \
-        --model one_scale=runs/ladder/single/unet_int8.tflite --out benchmarks/one_pass_ladder.json
+        --hard-cases runs/hard --model two_scale=runs/ladder/two_scale_int8.tflite \
+        --model student2=models/unet.tflite --out runs/ladder/ladder.json
+    python -m benchmarks.studies.ladder --table benchmarks/one_pass_ladder.json
 
+(`one_scale` in the committed JSON is the U-Net inside the two-scale float model,
+`train.multiscale.load_unet`, converted with `python -m convert --flavours int8`.)
 Every figure is the served prediction (segcore): each image decoded and resized as the API does,
 the mirrors averaged in the served order, the map upsampled to the ground truth and thresholded.
 A model's mirrors are computed once and averaged for each rung, so the four-mirror rung of the

@@ -1,6 +1,7 @@
 """The routes' typed dependencies: what create_app set up once (settings, model, memory budget),
 taken through FastAPI's Depends so that a test can swap any of them
-(`app.dependency_overrides[get_model] = ...`)."""
+(`app.dependency_overrides[get_model] = ...`). They are `async def` so that FastAPI calls them
+in the event loop: a plain `def` would cost a trip through the thread pool each, per request."""
 
 from __future__ import annotations
 
@@ -23,20 +24,20 @@ class Serving:
     memory_budget: MemoryBudget
 
 
-def get_serving(request: Request) -> Serving:
+async def get_serving(request: Request) -> Serving:
     serving: Serving = request.app.state.serving
     return serving
 
 
-def get_app_settings(serving: Annotated[Serving, Depends(get_serving)]) -> Settings:
+async def get_app_settings(serving: Annotated[Serving, Depends(get_serving)]) -> Settings:
     return serving.settings
 
 
-def get_model(serving: Annotated[Serving, Depends(get_serving)]) -> ModelState:
+async def get_model(serving: Annotated[Serving, Depends(get_serving)]) -> ModelState:
     return serving.model
 
 
-def get_memory_budget(serving: Annotated[Serving, Depends(get_serving)]) -> MemoryBudget:
+async def get_memory_budget(serving: Annotated[Serving, Depends(get_serving)]) -> MemoryBudget:
     return serving.memory_budget
 
 

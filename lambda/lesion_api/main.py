@@ -11,6 +11,7 @@ from starlette.formparsers import MultiPartParser
 
 from lesion_api.allocator import fix_mmap_threshold
 from lesion_api.dependencies import Serving
+from lesion_api.docs_policy import DocsPolicy
 from lesion_api.errors import RequestBodyGuard, install_error_handlers
 from lesion_api.logs import configure_logging
 from lesion_api.memory_budget import MemoryBudget
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "HEAD", "POST"],
             allow_headers=["*"],
         )
+    app.add_middleware(DocsPolicy)
     app.add_middleware(
         RequestBodyGuard,
         max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,

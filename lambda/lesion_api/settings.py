@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     runtime: Runtime = "litert"
     # One guarded interpreter using every core is fastest for one request at a time (a Lambda);
-    # with four model calls per request, a pool of one-thread interpreters serves more at 2+
-    # clients on 2 cores (benchmarks/load.json: 68 / 116 / 119 vs 92 / 98 / 95 requests/s).
+    # a pool of one-thread interpreters serves slightly more at 2+ clients on 2 cores
+    # (benchmarks/load.json, one pass: 68 / 98 / 108 vs 78 / 94 / 102 requests/s).
     interpreters: int = Field(
         1, ge=1, le=64, description="most inferences at once (one interpreter each, on need)"
     )
