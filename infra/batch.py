@@ -214,9 +214,6 @@ def run(args: argparse.Namespace) -> int:
         if not prefix.startswith(INCOMING):
             raise DeployError(f"--from-prefix must start with {INCOMING} (the function's trigger)")
         items = existing_images(bucket, prefix, s3)
-        for item in items:
-            if reason := unsafe_id(item.id):
-                print(f"not downloaded: s3://{bucket}/{item.key} has {reason}", file=sys.stderr)
     else:
         if not args.images or not args.images.is_dir():
             raise DeployError(f"{args.images} is not a folder of images")
@@ -231,7 +228,12 @@ def run(args: argparse.Namespace) -> int:
             f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) under {args.images or prefix}"
         )
     args.out.mkdir(parents=True, exist_ok=True)
-    safe = [item for item in items if not unsafe_id(item.id)]
+    safe = []
+    for item in items:
+        if reason := unsafe_id(item.id):
+            print(f"not downloaded: s3://{bucket}/{item.key} has {reason}", file=sys.stderr)
+        else:
+            safe.append(item)
     pending = collect(safe, bucket, args.out, s3, args.timeout, args.poll) if safe else []
     table = write_csv(items, args.out)
     print(f"{len(items) - len(pending)} of {len(items)} results in {table}")
