@@ -18,9 +18,9 @@ SERVING_TESTS := tests/test_api.py tests/test_api_schema.py tests/test_handler.p
 	tests/test_concurrency.py
 DATA ?= ../shared/data
 
-.PHONY: setup up demo test test-deps lint train teacher distil gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
+.PHONY: setup edge up demo test test-deps lint train teacher distil gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
 
-setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
+setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed edge
 	@$(BIN)/python -m devtools.docker_engine --compose-plugin
 
 $(VENV)/.installed: requirements/serve.txt requirements/lambda-runtime.txt requirements/train.txt requirements/dev.txt requirements/constraints.txt pyproject.toml
@@ -52,6 +52,19 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements/checkov.txt
 	touch $@
 
+## The on-device app (edge/): npm ci from the lockfile (no install scripts), then the site in
+## build/edge with LiteRT.js's wasm and the served model, checked against edge/site/pipeline.json.
+EDGE_SOURCES := $(wildcard edge/site/* edge/site/js/*) edge/build.mjs models/unet.tflite
+edge: build/edge.stamp
+
+edge/node_modules/.installed: edge/package-lock.json
+	npm ci --prefix edge --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+build/edge.stamp: edge/node_modules/.installed $(EDGE_SOURCES)
+	node edge/build.mjs
+	touch $@
+
 ## The local stack without Docker: API on 127.0.0.1:8000, UI on 127.0.0.1:8501 (Ctrl-C stops).
 up: setup
 	$(BIN)/python -m devtools.stack
@@ -69,6 +82,8 @@ test: setup test-deps $(PY312_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	npm --prefix edge run --silent typecheck
+	node --test edge/test/*.test.js
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered
 	$(PY312_VENV)/bin/python -m pytest -m "not docker and not browser and not slow" $(SERVING_TESTS)
 

@@ -1,0 +1,38 @@
+"""The on-device app's reference data is what segcore serves today: regenerating
+edge/site/pipeline.json and edge/test/vectors.json.gz (python -m devtools.edge_vectors) changes
+nothing, so a change to the served pipeline or the model fails here until they are regenerated
+(and the app's `node --test` then checks the JavaScript against them)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from devtools import edge_vectors
+from segcore.flips import TEST_TIME_FLIPS
+from segcore.processing import THRESHOLD
+
+
+def test_committed_pipeline_and_vectors_are_current() -> None:
+    config, data = edge_vectors.vectors()
+    assert edge_vectors.PIPELINE.read_text() == edge_vectors.pipeline_text(config), (
+        "edge/site/pipeline.json is stale: run python -m devtools.edge_vectors"
+    )
+    committed = json.loads(gzip.decompress(edge_vectors.VECTORS.read_bytes()))
+    assert committed == json.loads(json.dumps(data)), (
+        "edge/test/vectors.json.gz is stale: run python -m devtools.edge_vectors"
+    )
+
+
+def test_pipeline_names_the_served_constants() -> None:
+    config = json.loads(edge_vectors.PIPELINE.read_text())
+    assert config["flips"] == TEST_TIME_FLIPS
+    assert config["threshold"] == THRESHOLD
+    assert config["model"]["flavour"] == "int8"
+
+
+def test_vectors_bytes_are_deterministic() -> None:
+    data = {"b": [1, 2], "a": "x"}
+    assert edge_vectors.vectors_bytes(data) == edge_vectors.vectors_bytes(
+        dict(reversed(data.items()))
+    )
