@@ -120,7 +120,10 @@ def reductions(fmt: str, width: int, height: int, size: int) -> list[dict[str, A
             draft_for_model(jpeg, size)
             drafted = jpeg.size
         if drafted != (width, height):
-            steps.append({"width": drafted[0], "height": drafted[1], "why": "jpeg-scale"})
+            factor = -(-width // drafted[0])
+            steps.append(
+                {"width": drafted[0], "height": drafted[1], "why": "jpeg-scale", "factor": factor}
+            )
         width, height = drafted
     reduced = reduce_to_model(Image.new("RGB", (width, height)), size)
     if reduced.size != (width, height):
@@ -228,11 +231,23 @@ def vectors(model: Path = DEPLOYED_MODEL) -> tuple[dict[str, Any], dict[str, Any
                 "output_sha256": hashlib.sha256(resized.tobytes()).hexdigest(),
             }
         )
+    blocks = [
+        {
+            "width": w,
+            "height": h,
+            "factor": f,
+            "output_sha256": hashlib.sha256(
+                Image.fromarray(pattern(w, h)).reduce(f).tobytes()
+            ).hexdigest(),
+        }
+        for w, h, f in ((601, 523, 2), (601, 523, 8), (37, 23, 3), (64, 64, 4))
+    ]
     size = predictor.input_size
     png = pattern(1100, 700)
     reduced = np.asarray(reduce_to_model(Image.fromarray(png), size))
     return config, {
         "resizes": resizes,
+        "blocks": blocks,
         "reductions": [
             {"format": f, "width": w, "height": h, "steps": reductions(f, w, h, size)}
             for f, w, h in SIZES

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { resample } from '../site/js/resample.js';
+import { reduceRows, resample } from '../site/js/resample.js';
 import { levels, postprocess, preprocess, probabilities, reduce, reductions, views } from '../site/js/pipeline.js';
 import { bytes, differing, floats, pattern, pipeline, sha256, vectors } from './support.js';
 
@@ -57,5 +57,14 @@ for (const image of data.images) {
     const { probability, mask } = postprocess(l, size, image.width, image.height, config.threshold);
     assert.equal(sha256(probability), image.probability_sha256);
     assert.equal(differing(mask, bytes(image.mask)), 0);
+  });
+}
+
+for (const b of data.blocks) {
+  test(`block means of ${b.width}x${b.height} by ${b.factor} equal Pillow's reduce`, () => {
+    const image = pattern(b.width, b.height);
+    const stride = b.width * 3;
+    const out = reduceRows((top, bottom) => image.data.subarray(top * stride, bottom * stride), b.width, b.height, 3, b.factor);
+    assert.equal(sha256(out.data), b.output_sha256);
   });
 }

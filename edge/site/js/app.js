@@ -7,6 +7,7 @@
 
 import { ImageRefused } from './header.js';
 import { loadModel } from './model.js';
+import { maskPng } from './png.js';
 import { pictures, legendGradient } from './render.js';
 import { csvRow, stem, toCsv } from './report.js';
 import { segmentFile } from './segment.js';
@@ -38,37 +39,13 @@ function element(tag, attributes = {}, children = []) {
 }
 
 /**
- * A download link whose file is made on the device when it is clicked (so a big mask is only
- * encoded when it is wanted).
- * @param {() => Blob | Promise<Blob>} make
+ * A download link for a blob made on the device.
+ * @param {Blob} blob
  * @param {string} name
  * @param {string} label
  */
-function download(make, name, label) {
-  const link = element('a', { href: '#', download: name, class: 'download' }, [label]);
-  link.addEventListener('click', async (event) => {
-    if (link.dataset.ready) return;
-    event.preventDefault();
-    link.setAttribute('href', URL.createObjectURL(await make()));
-    link.dataset.ready = 'yes';
-    link.click();
-  });
-  return link;
-}
-
-/**
- * The mask at the image's size as a PNG (255 = lesion), encoded on the device.
- * @param {Uint8Array} mask
- * @param {number} width
- * @param {number} height
- */
-async function maskPng(mask, width, height) {
-  const canvas = new OffscreenCanvas(width, height);
-  const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d'));
-  const image = context.createImageData(width, height);
-  for (let i = 0; i < mask.length; i++) image.data.set([mask[i], mask[i], mask[i], 255], i * 4);
-  context.putImageData(image, 0, 0);
-  return canvas.convertToBlob({ type: 'image/png' });
+function download(blob, name, label) {
+  return element('a', { href: URL.createObjectURL(blob), download: name, class: 'download' }, [label]);
 }
 
 /**
@@ -135,7 +112,7 @@ async function main() {
 
   const csvLink = byId('csv');
   const refreshCsv = () => {
-    csvLink.replaceChildren(download(() => new Blob([toCsv(entries.map(csvRow))], { type: 'text/csv' }), 'segmentations.csv', `Download the CSV (${entries.length} image${entries.length === 1 ? '' : 's'})`));
+    csvLink.replaceChildren(download(new Blob([toCsv(entries.map(csvRow))], { type: 'text/csv' }), 'segmentations.csv', `Download the CSV (${entries.length} image${entries.length === 1 ? '' : 's'})`));
   };
 
   /** @param {File} file */
@@ -157,9 +134,9 @@ async function main() {
         element('table', {}, rows(report).map(([k, v]) => element('tr', {}, [element('th', {}, [k]), element('td', {}, [v])]))),
         element('p', { class: 'caption' }, [`${report.image.width}x${report.image.height}, ${report.timings_ms.total_ms.toFixed(0)} ms on this device (${report.timings_ms.inference_ms.toFixed(0)} ms model and mask)`]),
         element('p', { class: 'downloads' }, [
-          download(() => maskPng(mask, report.image.width, report.image.height), `${name}_mask.png`, 'mask PNG'),
-          download(() => canvasPng(pics.overlay), `${name}_overlay.png`, 'overlay PNG'),
-          download(() => new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' }), `${name}_report.json`, 'JSON report'),
+          download(await maskPng(mask, report.image.width, report.image.height), `${name}_mask.png`, 'mask PNG'),
+          download(await canvasPng(pics.overlay), `${name}_overlay.png`, 'overlay PNG'),
+          download(new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' }), `${name}_report.json`, 'JSON report'),
         ]),
       );
       card.dataset.state = 'done';

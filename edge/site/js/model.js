@@ -76,5 +76,8 @@ export async function loadModel(pipeline, base) {
       tensor.delete();
     }
   };
+  // One call now: the threaded build starts its workers (which fetch its script) on the first
+  // run, so that happens while the page loads, not while an image is being segmented.
+  await run(new Uint8Array(size * size * 3));
   return { run, ...runtime, version: __LITERT_VERSION__, sha256: digest };
 }

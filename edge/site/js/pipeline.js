@@ -6,7 +6,7 @@
  * @module
  */
 
-import { resample, resampleRows } from './resample.js';
+import { reduceRows, resample, resampleRows } from './resample.js';
 
 /**
  * What segcore serves, generated from it (devtools/edge_vectors.py writes pipeline.json).
@@ -22,14 +22,15 @@ import { resample, resampleRows } from './resample.js';
 /** @typedef {import('./resample.js').RowReader} RowReader */
 
 /**
- * One step of reducing a decoded image before the model's own resize.
- * @typedef {{ width: number, height: number, why: 'jpeg-scale' | 'box' }} Reduction
+ * One step of reducing a decoded image before the model's own resize: a JPEG's DCT scale
+ * (`factor`), or a box filter.
+ * @typedef {{ width: number, height: number, why: 'jpeg-scale' | 'box', factor?: number }} Reduction
  */
 
 /**
  * The reductions segcore applies to an image of `format` and stored size: a JPEG's DCT scale
- * (Pillow's draft: 1/8, 1/4 or 1/2 while both sides keep OVERSAMPLING x the model input; here a
- * box filter to the same size), then a box reduction by a whole factor while that still holds.
+ * (Pillow's draft: 1/8, 1/4 or 1/2 while both sides keep OVERSAMPLING x the model input), then
+ * a box reduction by a whole factor while that still holds.
  * @param {'jpeg' | 'png'} format
  * @param {number} width
  * @param {number} height
@@ -48,7 +49,7 @@ export function reductions(format, width, height, pipeline) {
     if (scale > 1) {
       w = Math.ceil(w / scale);
       h = Math.ceil(h / scale);
-      steps.push({ width: w, height: h, why: 'jpeg-scale' });
+      steps.push({ width: w, height: h, why: 'jpeg-scale', factor: scale });
     }
   }
   const factor = Math.floor(Math.min(w, h) / side);
@@ -58,7 +59,9 @@ export function reductions(format, width, height, pipeline) {
 
 /**
  * Apply `reductions` to an image read row by row (the first step streams; the image is never
- * held whole), giving the pixels the model input is resized from.
+ * held whole), giving the pixels the model input is resized from. The browser has decoded a
+ * JPEG at full size where the server's decoder scaled its DCT: the nearest thing to that is the
+ * mean of each factor x factor block (Pillow's `reduce`), so the two inputs differ a little.
  * @param {RowReader} read
  * @param {number} width
  * @param {number} height
@@ -67,7 +70,10 @@ export function reductions(format, width, height, pipeline) {
  */
 export function reduce(read, width, height, steps) {
   if (steps.length === 0) return { width, height, channels: 3, data: read(0, height).slice() };
-  let image = resampleRows(read, width, height, 3, steps[0].width, steps[0].height, 'box');
+  const [first] = steps;
+  let image = first.factor
+    ? reduceRows(read, width, height, 3, first.factor)
+    : resampleRows(read, width, height, 3, first.width, first.height, 'box');
   for (const step of steps.slice(1)) image = resample(image, step.width, step.height, 'box');
   return image;
 }

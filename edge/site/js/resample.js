@@ -174,3 +174,43 @@ export function resample(image, outWidth, outHeight, name) {
   const read = (top, bottom) => image.data.subarray(top * stride, bottom * stride);
   return resampleRows(read, image.width, image.height, image.channels, outWidth, outHeight, name, image.height);
 }
+
+/**
+ * Pillow's `Image.reduce(factor)`: the mean of each factor x factor block (the last, partial
+ * ones over the pixels they have), in Pillow's fixed point, to ceil(width / factor) x
+ * ceil(height / factor). Reads `factor` rows at a time.
+ * @param {RowReader} read
+ * @param {number} width
+ * @param {number} height
+ * @param {number} channels
+ * @param {number} factor
+ * @returns {Raster}
+ */
+export function reduceRows(read, width, height, channels, factor) {
+  const outWidth = Math.ceil(width / factor);
+  const outHeight = Math.ceil(height / factor);
+  const data = new Uint8Array(outWidth * outHeight * channels);
+  const sums = new Float64Array(outWidth * channels);
+  for (let yy = 0; yy < outHeight; yy++) {
+    const top = yy * factor;
+    const rows = Math.min(factor, height - top);
+    const block = read(top, top + rows);
+    sums.fill(0);
+    for (let y = 0; y < rows; y++) {
+      for (let x = 0; x < width; x++) {
+        const at = (y * width + x) * channels;
+        const to = Math.floor(x / factor) * channels;
+        for (let c = 0; c < channels; c++) sums[to + c] += block[at + c];
+      }
+    }
+    for (let xx = 0; xx < outWidth; xx++) {
+      const count = Math.min(factor, width - xx * factor) * rows;
+      const multiplier = Math.trunc(Math.fround(2 ** 32 / Math.fround(256 * count)));
+      const amend = Math.floor(count / 2);
+      for (let c = 0; c < channels; c++) {
+        data[(yy * outWidth + xx) * channels + c] = Math.floor(((sums[xx * channels + c] + amend) * multiplier) / 2 ** 24);
+      }
+    }
+  }
+  return { width: outWidth, height: outHeight, channels, data };
+}

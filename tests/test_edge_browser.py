@@ -1,0 +1,241 @@
+"""The on-device app (build/edge, `make edge`) in a real browser: Debian's chromium driven by
+Playwright, the site served on 127.0.0.1 by devtools/edge_server.py with edge/headers.json's
+headers. The model's output is Python LiteRT's to the byte, masks agree with the served ones,
+nothing goes over the network once the page has loaded (and it works offline), and bad files get
+a message in the page."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from devtools.edge_vectors import VECTORS
+from segcore.decoding import read_for_model
+from segcore.paths import DEPLOYED_MODEL
+from segcore.predictor import TFLitePredictor
+from servers import ROOT, edge_server
+
+pytestmark = pytest.mark.browser
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"]
+SITE = ROOT / "build" / "edge"
+FIXTURES = ROOT / "tests" / "fixtures"
+JPEGS = [
+    FIXTURES / "samples" / "ISIC_0000012.jpg",
+    *sorted((FIXTURES / "isic2018_fullview" / "ISIC2018_Task1-2_Training_Input").glob("*.jpg")),
+    *sorted((FIXTURES / "isic2018" / "ISIC2018_Task1-2_Validation_Input").glob("*.jpg")),
+    FIXTURES / "crafted" / "exif_short_as_ascii.jpg",
+]
+MIN_DICE = 0.995
+CACHED = """async () => {
+    for (const key of await caches.keys()) {
+        const urls = (await (await caches.open(key)).keys()).map((r) => r.url);
+        const has = (suffix) => urls.some((u) => u.endsWith(suffix));
+        if (has('.wasm') && has('.tflite') && has('/js/app.js')) return true;
+    }
+    return false;
+}"""
+
+
+@pytest.fixture(scope="module")
+def site_url() -> Iterator[str]:
+    if not (SITE / "index.html").exists():
+        pytest.fail("build/edge is missing: run make edge")
+    with edge_server(SITE) as port:
+        yield f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: apt-get install chromium (see .ci/run)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def opened(context: Any, url: str) -> Any:
+    """A page of the app whose model has loaded."""
+    page = context.new_page()
+    page.goto(url)
+    page.evaluate("() => lesionEdge.ready.then(() => true)")
+    return page
+
+
+def segment(page: Any, files: list[Path]) -> list[dict[str, Any]]:
+    """Pick `files` in the page and wait for their results (reports or errors), in order."""
+    before = page.evaluate("() => lesionEdge.results.length")
+    page.set_input_files("#files", [str(f) for f in files])
+    page.wait_for_function(
+        f"() => lesionEdge.results.length >= {before + len(files)}", timeout=120_000
+    )
+    results: list[dict[str, Any]] = page.evaluate("() => lesionEdge.results")
+    return results[before:]
+
+
+def downloaded_mask(page: Any, card: int) -> np.ndarray:
+    """The mask PNG the page offers for its `card`-th result, as 0/255."""
+    link = page.locator("article.result").nth(card).get_by_text("mask PNG")
+    with page.expect_download() as download:
+        link.click()
+    with Image.open(download.value.path()) as png:
+        return np.asarray(png.convert("L"))
+
+
+def served_mask(path: Path) -> np.ndarray:
+    predictor = TFLitePredictor(DEPLOYED_MODEL)
+    with Image.open(path) as image:
+        return np.asarray(predictor.segment(read_for_model(image, predictor.input_size)).mask)
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    x, y = a > 128, b > 128
+    total = x.sum() + y.sum()
+    return 1.0 if total == 0 else float(2 * (x & y).sum() / total)
+
+
+def test_page_is_isolated_and_model_checked(browser: Any, site_url: str) -> None:
+    context = browser.new_context()
+    page = opened(context, site_url)
+    assert page.evaluate("() => crossOriginIsolated")
+    sha = json.loads((SITE / "pipeline.json").read_text())["model"]["sha256"]
+    assert f"sha256 {sha} — checked" in page.inner_text("#model")
+    assert "threaded build" in page.inner_text("#runtime")
+    context.close()
+
+
+def test_model_output_is_python_litert_s_to_the_byte(browser: Any, site_url: str) -> None:
+    vectors = json.loads(gzip.decompress(VECTORS.read_bytes()))
+    context = browser.new_context()
+    page = opened(context, site_url)
+    for image in vectors["images"]:
+        output = page.evaluate(
+            """async (b64) => {
+                const { model } = await lesionEdge.ready;
+                const input = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                const out = await model.run(input);
+                return btoa(String.fromCharCode(...out));
+            }""",
+            image["model_input"],
+        )
+        assert output == image["outputs"], image["file"]
+    context.close()
+
+
+def test_masks_agree_with_the_served_ones(browser: Any, site_url: str, tmp_path: Path) -> None:
+    png = tmp_path / "ISIC_0000012.png"  # lossless: the browser decodes the very same pixels
+    with Image.open(JPEGS[0]) as image:
+        image.save(png)
+    files = [*JPEGS, png]
+    context = browser.new_context(accept_downloads=True)
+    page = opened(context, site_url)
+    results = segment(page, files)
+    agreement = {}
+    for card, (path, result) in enumerate(zip(files, results, strict=True)):
+        assert "error" not in result, (path.name, result)
+        mask, served = downloaded_mask(page, card), served_mask(path)
+        assert mask.shape == served.shape
+        agreement[path.name] = (dice(mask, served), float(np.mean((mask > 128) == (served > 128))))
+        assert agreement[path.name][0] >= MIN_DICE, agreement
+        assert result["measurements"]["area_px"] == int((mask > 128).sum())
+    # A PNG is decoded exactly in both places, and then every step is the same arithmetic.
+    assert agreement[png.name] == (1.0, 1.0), agreement
+    print(json.dumps(agreement, indent=1))  # JPEG: the server decodes at a reduced DCT scale
+    context.close()
+
+
+def test_no_request_after_loading_and_offline_works(browser: Any, site_url: str) -> None:
+    context = browser.new_context()
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    page = opened(context, site_url)
+    deadline = time.monotonic() + 60
+    while not page.evaluate(CACHED):  # the service worker holds what the page loaded
+        assert time.monotonic() < deadline, "the service worker cached nothing in 60 s"
+        time.sleep(0.25)
+    assert all(url.startswith(site_url) for url in requests), requests
+    requests.clear()
+    results = segment(page, JPEGS[:3])
+    assert all("error" not in r for r in results)
+    assert requests == [], f"segmenting made requests: {requests}"
+
+    context.set_offline(True)
+    page.reload()
+    page.evaluate("() => lesionEdge.ready.then(() => true)")
+    assert page.evaluate("() => crossOriginIsolated")
+    (result,) = segment(page, JPEGS[:1])
+    assert result["measurements"]["lesion_found"], result
+    context.close()
+
+
+def corrupt_png(tmp_path: Path) -> Path:
+    """A PNG whose header is fine and whose pixel data is not."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 120, 90)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    start = data.index(b"IDAT") + 8
+    data[start : start + 20] = bytes(range(20))
+    path = tmp_path / "corrupt.png"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_bad_files_get_a_message_and_the_page_goes_on(
+    browser: Any, site_url: str, tmp_path: Path
+) -> None:
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40)
+    files = [
+        corrupt_png(tmp_path),
+        junk,
+        ROOT / "README.md",
+        FIXTURES / "crafted" / "truncated_ihdr.png",
+        FIXTURES / "crafted" / "grey16_6400x6250.png",
+        JPEGS[0],
+    ]
+    context = browser.new_context()
+    page = opened(context, site_url)
+    results = segment(page, files)
+    messages = [r.get("error") for r in results]
+    assert messages[0] == "the image cannot be read: the file is corrupt or truncated"
+    assert messages[1] == "the JPEG file is broken (bad segment marker)"
+    assert messages[2] == "the file is not a readable image; choose a JPEG or PNG"
+    assert "the limit is 40,000,000 pixels" in str(messages[3])
+    assert "16-bit PNG" in str(messages[4])
+    assert messages[5] is None and results[5]["measurements"]["lesion_found"]
+    alerts = page.locator("article.result [role=alert]").all_inner_texts()
+    assert alerts == messages[:5]
+    context.close()
+
+
+def test_a_40_megapixel_photo_is_read_in_strips(
+    browser: Any, site_url: str, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.jpg"
+    with Image.open(JPEGS[0]) as image:
+        image.resize((7296, 5472), Image.Resampling.BILINEAR).save(big, quality=90)
+    context = browser.new_context()
+    page = opened(context, site_url)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    (result,) = segment(page, [big])
+    assert result["image"] == {"width": 7296, "height": 5472}, result
+    heap = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    # The mask at full size is 40 MB; a full RGBA copy of the photo alone would be 160 MB.
+    used_mb = heap["JSHeapUsedSize"] / 2**20
+    print(f"JS heap after a 40 MP photo: {used_mb:.0f} MB")
+    assert used_mb < 150
+    context.close()
