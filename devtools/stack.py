@@ -1,7 +1,8 @@
 """Run the local stack without Docker: the API (uvicorn, the Lambda's `lesion_api` code and the
-committed model) on 127.0.0.1:8000 and the Streamlit UI on 127.0.0.1:8501, until Ctrl-C.
+committed model) on 127.0.0.1:8000, the Streamlit UI on 127.0.0.1:8501 and the on-device app
+(build/edge, when `make edge` has built it) on 127.0.0.1:8502, until Ctrl-C.
 
-    python -m devtools.stack [--api-port 8000] [--ui-port 8501]
+    python -m devtools.stack [--api-port 8000] [--ui-port 8501] [--edge-port 8502]
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
+
+from devtools.edge_server import SITE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,8 +40,27 @@ def api_command(port: int) -> tuple[list[str], dict[str, str]]:
     return command, dict(os.environ)
 
 
-def ui_command(port: int, api_url: str) -> tuple[list[str], dict[str, str]]:
-    """Command and environment of the Streamlit UI on 127.0.0.1:port, talking to api_url."""
+def edge_command(port: int, site: Path) -> tuple[list[str], dict[str, str]]:
+    """Command and environment of the on-device app's static server for `site` on 127.0.0.1:port."""
+    command = [
+        sys.executable,
+        "-m",
+        "devtools.edge_server",
+        "--root",
+        str(site),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    return command, dict(os.environ)
+
+
+def ui_command(
+    port: int, api_url: str, edge_url: str | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """Command and environment of the Streamlit UI on 127.0.0.1:port, talking to api_url and
+    linking to the on-device app at edge_url (when given)."""
     command = [
         sys.executable,
         "-m",
@@ -54,7 +76,8 @@ def ui_command(port: int, api_url: str) -> tuple[list[str], dict[str, str]]:
         "--browser.gatherUsageStats",
         "false",
     ]
-    return command, {**os.environ, "API_URL": api_url}
+    edge = {"EDGE_URL": edge_url} if edge_url else {}
+    return command, {**os.environ, "API_URL": api_url, **edge}
 
 
 def wait_for(url: str, process: subprocess.Popen[Any] | None = None, timeout: float = 60.0) -> None:
@@ -108,16 +131,44 @@ def api_server(model: Path, **settings: str) -> Iterator[tuple[str, int]]:
         yield url, pid
 
 
-def start(api_port: int, ui_port: int, processes: list[subprocess.Popen[bytes]]) -> None:
-    """Start the API, then the UI; each is added to `processes` as soon as it runs (so the
-    caller can always stop it), and this returns once both answer."""
+def start(
+    api_port: int,
+    ui_port: int,
+    edge_port: int,
+    processes: list[subprocess.Popen[bytes]],
+    site: Path = SITE,
+) -> str | None:
+    """Start the API, the on-device app's server (when `site` is built), then the UI linking to
+    it; each is added to `processes` as soon as it runs (so the caller can always stop it), and
+    this returns once all answer: with the on-device app's URL, None when it is not built."""
     api_url = f"http://127.0.0.1:{api_port}"
     command, env = api_command(api_port)
     processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
     wait_for(f"{api_url}/health", processes[-1])
-    command, env = ui_command(ui_port, api_url)
+    edge_url = None
+    if (site / "index.html").is_file():
+        edge_url = f"http://127.0.0.1:{edge_port}"
+        command, env = edge_command(edge_port, site)
+        processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
+        wait_for(f"{edge_url}/", processes[-1])
+    command, env = ui_command(ui_port, api_url, edge_url)
     processes.append(subprocess.Popen(command, cwd=ROOT, env=env))
     wait_for(f"http://127.0.0.1:{ui_port}/_stcore/health", processes[-1])
+    return edge_url
+
+
+def banner(api_port: int, ui_port: int, edge_url: str | None) -> str:
+    """What `make up` prints once the stack answers: where each part is."""
+    edge = (
+        f"{edge_url}  (on-device: the images stay in the browser)"
+        if edge_url
+        else "not started, build/edge has no index.html: run make edge"
+    )
+    return (
+        f"API:  http://127.0.0.1:{api_port}  (docs: /docs)\n"
+        f"UI:   http://127.0.0.1:{ui_port}\n"
+        f"Edge: {edge}\nCtrl-C stops them all."
+    )
 
 
 def main() -> int:
@@ -126,16 +177,13 @@ def main() -> int:
     )
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--ui-port", type=int, default=8501)
+    parser.add_argument("--edge-port", type=int, default=8502)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _interrupt)
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        start(args.api_port, args.ui_port, processes)
-        print(
-            f"API: http://127.0.0.1:{args.api_port}  (docs: /docs)\n"
-            f"UI:  http://127.0.0.1:{args.ui_port}\nCtrl-C stops both.",
-            flush=True,
-        )
+        edge_url = start(args.api_port, args.ui_port, args.edge_port, processes)
+        print(banner(args.api_port, args.ui_port, edge_url), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
     except KeyboardInterrupt:

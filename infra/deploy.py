@@ -1,11 +1,14 @@
-"""Deploy helpers (boto3): ECR repositories, the model in S3 with its sha256, sam parameters, and
-the UI on ECS Fargate behind a load balancer (infra/ui-ecs.yaml), wired to the API both ways.
+"""Deploy helpers (boto3): ECR repositories, the model in S3 with its sha256, sam parameters, the
+UI on ECS Fargate behind a load balancer (infra/ui-ecs.yaml), wired to the API both ways, and the
+on-device app on S3 + CloudFront (infra/edge-site.yaml) with the headers of edge/headers.json.
 
 python -m infra.deploy ecr-repos [--names lesion-api lesion-ui]
 python -m infra.deploy upload-model --bucket BUCKET [--key KEY] [--model models/unet.tflite]
 python -m infra.deploy sam-params --bucket BUCKET --key KEY [--cors-origin https://ui...]
 python -m infra.deploy ui [--api-stack lesion-segmentation] [--stack lesion-ui] [--image URI]
         [--certificate-arn ARN --domain ui.example.org] [--parameter KEY=VALUE ...]
+python -m infra.deploy edge [--stack lesion-edge] [--site build/edge]
+        [--certificate-arn ARN --domain app.example.org]
 """
 
 from __future__ import annotations
@@ -13,16 +16,19 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import os
 import shlex
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
+from infra import edge_headers
 from segcore.paths import DEPLOYED_MODEL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +36,8 @@ DEFAULT_REPOSITORIES = ("lesion-api", "lesion-ui")
 DEFAULT_KEY = "models/unet.tflite"
 UI_TEMPLATE = ROOT / "infra" / "ui-ecs.yaml"
 UI_REPOSITORY = "lesion-ui"
+EDGE_TEMPLATE = ROOT / "infra" / "edge-site.yaml"
+EDGE_SITE = ROOT / "build" / "edge"
 # The label devtools/offline_bases.py puts on its stand-in base images (inherited by any image
 # built on them): such an image must never be deployed.
 STANDIN_LABEL = "org.lesion-segmentation.offline-standin"
@@ -208,6 +216,100 @@ def deploy_ui(
     return outputs["UiUrl"]
 
 
+@dataclass(frozen=True)
+class SiteFile:
+    """One file of the on-device app and the headers S3 serves it with."""
+
+    key: str
+    path: Path
+    content_type: str
+    cache_control: str
+
+
+def _refuse_links_out(path: Path, root: Path) -> None:
+    """Only a link to a file inside the site is followed (not to a folder, nowhere or outside)."""
+    if path.is_symlink():
+        target = path.resolve()
+        if not (target.is_file() and target.is_relative_to(root)):
+            raise DeployError(f"{path} links to {target}: only links to files of the site count")
+
+
+def site_files(site: Path) -> list[SiteFile]:
+    """Every file of the built site with its Content-Type and Cache-Control (edge/headers.json);
+    refuses a site not built, a link out of it, and a suffix without a listed Content-Type."""
+    if not site.is_dir():
+        raise DeployError(f"{site} not found: run `make edge` first (it builds the app there)")
+    if not (site / "index.html").is_file():
+        raise DeployError(f"{site} has no index.html: run `make edge` first")
+    root = site.resolve()
+    files, unknown = [], []
+    for folder, subfolders, names in os.walk(root):
+        for name in (*subfolders, *names):
+            _refuse_links_out(Path(folder, name), root)
+        for name in names:
+            path = Path(folder, name)
+            key = path.relative_to(root).as_posix()
+            content_type = edge_headers.content_type(key)
+            if content_type is None:
+                unknown.append(key)
+                continue
+            files.append(SiteFile(key, path, content_type, edge_headers.cache_control(key)))
+    if unknown:
+        raise DeployError(
+            f"no Content-Type for {', '.join(sorted(unknown))}: add the suffix to content_types"
+            " in edge/headers.json (S3 would otherwise guess)"
+        )
+    return files
+
+
+def sync_site(files: list[SiteFile], bucket: str, s3: Any = None) -> list[str]:
+    """Upload the site's files with their headers (pages last, after what they load), delete the
+    objects no longer in it; return the deleted keys."""
+    s3 = s3 or boto3.client("s3")
+    for file in sorted(files, key=lambda f: (f.key.endswith(".html"), f.key)):
+        data = file.path.read_bytes()
+        s3.put_object(
+            Bucket=bucket,
+            Key=file.key,
+            Body=data,
+            ContentType=file.content_type,
+            CacheControl=file.cache_control,
+            ChecksumSHA256=base64.b64encode(hashlib.sha256(data).digest()).decode(),
+        )
+    kept = {file.key for file in files}
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    stale = [o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"] not in kept]
+    for start in range(0, len(stale), 1000):
+        batch = [{"Key": key} for key in stale[start : start + 1000]]
+        response = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        if response.get("Errors"):
+            raise DeployError(f"could not delete from {bucket}: {response['Errors'][:3]}")
+    return stale
+
+
+def invalidate(distribution_id: str, cloudfront: Any = None) -> str:
+    """Have CloudFront drop every cached path ("/*") (in a minute or two); the invalidation id."""
+    cloudfront = cloudfront or boto3.client("cloudfront")
+    invalidation = cloudfront.create_invalidation(
+        DistributionId=distribution_id,
+        InvalidationBatch={
+            "Paths": {"Quantity": 1, "Items": ["/*"]},
+            "CallerReference": f"infra.deploy-{time.time_ns()}",
+        },
+    )["Invalidation"]
+    return str(invalidation["Id"])
+
+
+def deploy_edge(stack: str, site: Path, parameters: dict[str, str]) -> tuple[str, list[str]]:
+    """The site checked, its stack deployed, its files synced, CloudFront's cache dropped;
+    (the site's URL, the stale keys deleted)."""
+    files = site_files(site)
+    outputs = deploy_stack(stack, EDGE_TEMPLATE, parameters)
+    deleted = sync_site(files, outputs["BucketName"])
+    invalidate(outputs["DistributionId"])
+    return outputs["SiteUrl"], deleted
+
+
 def key_value(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -269,6 +371,13 @@ def main(argv: list[str] | None = None) -> int:
         "--parameter", type=key_value, action="append", default=[], metavar="KEY=VALUE",
         help="any other infra/ui-ecs.yaml parameter (SignIn, Cpu, DesiredCount, ...)",
     )  # fmt: skip
+    edge = commands.add_parser("edge", help="host the on-device app on S3 + CloudFront")
+    edge.add_argument("--stack", default="lesion-edge")
+    edge.add_argument("--site", type=Path, default=EDGE_SITE, help="the site `make edge` built")
+    edge.add_argument("--certificate-arn", default="", help="ACM certificate (us-east-1)")
+    edge.add_argument(
+        "--domain", default="", help="the certificate's domain (a CNAME to CloudFront)"
+    )
     args = parser.parse_args(argv)
     try:
         return run_command(args)
@@ -278,7 +387,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    if args.command == "ui":
+    if args.command == "edge":
+        if bool(args.certificate_arn) != bool(args.domain):
+            raise DeployError("--certificate-arn and --domain go together (a certificate for it)")
+        parameters = {"CertificateArn": args.certificate_arn, "DomainName": args.domain}
+        url, deleted = deploy_edge(args.stack, args.site, parameters)
+        print(f"on-device app: {url}  ({len(deleted)} stale files deleted)")
+        print("CloudFront's cache is invalidated: the new files are served within a minute or two")
+    elif args.command == "ui":
         parameters = dict(args.parameter)
         if args.certificate_arn:
             parameters["CertificateArn"] = args.certificate_arn

@@ -8,10 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from devtools import stack
-from devtools.stack import ROOT, free_port, running, ui_command
+from devtools.stack import ROOT, edge_command, free_port, running, ui_command
 
 TINY_TFLITE = ROOT / "tests" / "fixtures" / "models" / "unet_tiny_int8.tflite"
-__all__ = ["ROOT", "api_server", "free_port", "ui_server"]
+__all__ = ["ROOT", "api_server", "edge_server", "free_port", "ui_server"]
 
 
 @contextmanager
@@ -29,3 +29,12 @@ def ui_server(api_url: str) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     with running(command, env, f"{url}/_stcore/health"):
         yield url
+
+
+@contextmanager
+def edge_server(site: Path) -> Iterator[int]:
+    """The on-device app's static server on a free port, serving `site`; yields the port."""
+    port = free_port()
+    command, env = edge_command(port, site)
+    with running(command, env, f"http://127.0.0.1:{port}/"):
+        yield port

@@ -27,6 +27,12 @@ def test_the_stack_passes_checkov() -> None:
     assert "cloudformation scan results" in done.stdout and "dockerfile scan results" in done.stdout
 
 
+def test_every_template_is_scanned() -> None:
+    scanned = yaml.safe_load((ROOT / ".checkov.yaml").read_text())["file"]
+    templates = [p.relative_to(ROOT).as_posix() for p in (ROOT / "infra").glob("*.yaml")]
+    assert {"template.yaml", "infra/edge-site.yaml", *templates} <= set(scanned)
+
+
 def test_every_skipped_check_says_why() -> None:
     lines = [
         line

@@ -21,6 +21,7 @@ def api_url():
 def app_test(monkeypatch: pytest.MonkeyPatch, api_url: str) -> AppTest:
     monkeypatch.setenv("API_URL", api_url)
     monkeypatch.setenv("API_TIMEOUT_S", "20")
+    monkeypatch.delenv("EDGE_URL", raising=False)
     at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=60)
     return at.run()
 
@@ -33,6 +34,17 @@ def test_health_and_disclaimer_are_shown(monkeypatch, api_url: str) -> None:
     at = app_test(monkeypatch, api_url)
     assert "not a medical device" in texts(at.warning)
     assert "Connected: unet-isic2018 (int8, 64 px)" in texts(at.sidebar.success)
+
+
+def test_the_on_device_app_is_linked_only_when_set(monkeypatch, api_url: str) -> None:
+    link = "[Segment on this device instead](http://127.0.0.1:8502)"
+    without = app_test(monkeypatch, api_url)
+    assert "on this device" not in texts(without.markdown) + texts(without.caption)
+    monkeypatch.setenv("EDGE_URL", "http://127.0.0.1:8502")
+    at = AppTest.from_file(str(ROOT / "ui" / "app.py"), default_timeout=60).run()
+    assert link in [m.value for m in at.markdown]
+    assert "the images never leave your device" in texts(at.caption)
+    assert not at.exception
 
 
 def test_upload_shows_results(monkeypatch, api_url: str) -> None:

@@ -16,10 +16,14 @@ from lesion_ui import api_client, render
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_API_URL = os.environ.get("API_URL", "http://127.0.0.1:8000")
 TIMEOUT_S = float(os.environ.get("API_TIMEOUT_S", "30"))
+EDGE_URL = os.environ.get("EDGE_URL", "")  # the on-device app (devtools/edge_server.py), if any
 
 st.set_page_config(page_title="Skin-lesion segmentation", layout="wide")
 st.title("Skin-lesion segmentation")
 st.warning("**Research use only — not a medical device.** Do not use for diagnosis.")
+if EDGE_URL:
+    st.markdown(f"[Segment on this device instead]({EDGE_URL})")
+    st.caption("The model then runs in your browser: the images never leave your device.")
 
 with st.sidebar:
     api_url = st.text_input("API URL", DEFAULT_API_URL, key="api_url")

@@ -172,19 +172,26 @@ function roundHalfEven(value) {
 }
 
 /**
- * The probability map at the image's size (bilinear, as Pillow) and its mask (255 where the
- * level is above threshold x 255).
+ * The probability levels resized to width x height (bilinear, as Pillow): the map the mask is
+ * cut from at the image's size, or a smaller copy to show.
  * @param {Uint8Array} levels size x size
  * @param {number} size
  * @param {number} width
  * @param {number} height
- * @param {number} threshold
- * @returns {{ probability: Uint8Array, mask: Uint8Array }} width x height each
+ * @returns {Uint8Array} width x height
  */
-export function postprocess(levels, size, width, height, threshold) {
-  const probability = resample({ width: size, height: size, channels: 1, data: levels }, width, height, 'bilinear').data;
-  const mask = new Uint8Array(probability.length);
+export function probabilityMap(levels, size, width, height) {
+  return resample({ width: size, height: size, channels: 1, data: levels }, width, height, 'bilinear').data;
+}
+
+/**
+ * The mask of a probability map, in its place: 255 where the level is above threshold x 255.
+ * @param {Uint8Array} map
+ * @param {number} threshold
+ * @returns {Uint8Array} the same array, now the mask
+ */
+export function cutMask(map, threshold) {
   const cut = threshold * 255;
-  for (let i = 0; i < mask.length; i++) mask[i] = probability[i] > cut ? 255 : 0;
-  return { probability, mask };
+  for (let i = 0; i < map.length; i++) map[i] = map[i] > cut ? 255 : 0;
+  return map;
 }

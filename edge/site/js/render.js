@@ -90,7 +90,7 @@ function paint(width, height, rgb) {
  * The three pictures of a result at the display copy's size.
  * @param {ImageBitmap} display
  * @param {Uint8Array} mask width x height
- * @param {Uint8Array} probability width x height
+ * @param {Uint8Array} probability at the display copy's size
  * @param {number} width
  * @param {number} height
  * @returns {{ overlay: HTMLCanvasElement, mask: HTMLCanvasElement, probability: HTMLCanvasElement }}
@@ -108,10 +108,9 @@ export function pictures(display, mask, probability, width, height) {
   const pixels = context.getImageData(0, 0, w, h);
   for (let i = 0; i < w * h; i++) if (edge[i]) pixels.data.set(OUTLINE, i * 4);
   context.putImageData(pixels, 0, 0);
-  const levels = shrink(probability, width, height, w, h);
   return {
     overlay,
     mask: paint(w, h, (i) => (small[i] ? [255, 255, 255] : [0, 0, 0])),
-    probability: paint(w, h, (i) => colour(levels[i])),
+    probability: paint(w, h, (i) => colour(probability[i])),
   };
 }

@@ -6,13 +6,14 @@
 
 import { decodeFile } from './decode.js';
 import { confidence, measure } from './measure.js';
-import { levels, postprocess, preprocess, probabilities, views } from './pipeline.js';
+import { cutMask, levels, preprocess, probabilities, probabilityMap, views } from './pipeline.js';
 
 /**
  * @typedef {import('./pipeline.js').Pipeline} Pipeline
  * @typedef {import('./model.js').LoadedModel} LoadedModel
  * @typedef {import('./report.js').Report} Report
  * @typedef {{ report: Report, mask: Uint8Array, probability: Uint8Array, display: ImageBitmap }} Result
+ *   `mask` at the image's size, `probability` (levels) at the display copy's.
  */
 
 /**
@@ -34,7 +35,9 @@ export async function segmentFile(file, pipeline, model, pixelSpacingMm) {
     outputs.set(await model.run(batch.subarray(v * size * size * 3, (v + 1) * size * size * 3)), v * size * size);
   }
   const p = probabilities(outputs, size, pipeline.flips, pipeline.output_quantization);
-  const { probability, mask } = postprocess(levels(p), size, image.width, image.height, pipeline.threshold);
+  const l = levels(p);
+  const mask = cutMask(probabilityMap(l, size, image.width, image.height), pipeline.threshold);
+  const probability = probabilityMap(l, size, image.display.width, image.display.height);
   const inferred = performance.now();
   const measurements = measure(mask, image.width, image.height, pixelSpacingMm);
   const certainty = confidence(p, pipeline.threshold);
