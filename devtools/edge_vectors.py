@@ -71,6 +71,34 @@ def pattern(width: int, height: int) -> np.ndarray:
     return np.stack(channels, axis=-1).astype(np.uint8)
 
 
+def dct_basis(size: int) -> np.ndarray:
+    """The orthonormal DCT-II matrix of a size-point transform (rows: frequencies)."""
+    k = np.arange(size)
+    basis = np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / (2 * size))
+    basis[0] *= np.sqrt(1 / size)
+    basis[1:] *= np.sqrt(2 / size)
+    return basis
+
+
+def dct_scaled(pixels: np.ndarray, factor: int) -> np.ndarray:
+    """What the app computes for a JPEG the server decodes at a 1/factor DCT scale: each 8x8
+    block (edges padded by repetition) cut to its lowest 8/factor frequencies and inverted at
+    that size (edge/site/js/resample.js, dctScaleRows)."""
+    n = 8 // factor
+    matrix = np.sqrt(n / 8) * dct_basis(n)[:n].T @ dct_basis(8)[:n]
+    height, width = pixels.shape[:2]
+    padded = np.pad(
+        pixels.astype(np.float64),
+        ((0, -height % 8), (0, -width % 8), (0, 0)),
+        mode="edge",
+    )
+    blocks = padded.reshape(padded.shape[0] // 8, 8, padded.shape[1] // 8, 8, 3)
+    out = np.einsum("kn,ynxmc,lm->ykxlc", matrix, blocks, matrix)
+    out = out.reshape(blocks.shape[0] * n, blocks.shape[2] * n, 3)
+    rounded = np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
+    return rounded[: -(-height // factor), : -(-width // factor)]
+
+
 def b64(data: np.ndarray | bytes) -> str:
     raw = data.tobytes() if isinstance(data, np.ndarray) else data
     return base64.b64encode(raw).decode()
@@ -231,23 +259,16 @@ def vectors(model: Path = DEPLOYED_MODEL) -> tuple[dict[str, Any], dict[str, Any
                 "output_sha256": hashlib.sha256(resized.tobytes()).hexdigest(),
             }
         )
-    blocks = [
-        {
-            "width": w,
-            "height": h,
-            "factor": f,
-            "output_sha256": hashlib.sha256(
-                Image.fromarray(pattern(w, h)).reduce(f).tobytes()
-            ).hexdigest(),
-        }
-        for w, h, f in ((601, 523, 2), (601, 523, 8), (37, 23, 3), (64, 64, 4))
+    scaled = [
+        {"width": w, "height": h, "factor": f, "output": b64(dct_scaled(pattern(w, h), f))}
+        for w, h, f in ((61, 45, 2), (61, 45, 4), (40, 33, 8), (16, 16, 2))
     ]
     size = predictor.input_size
     png = pattern(1100, 700)
     reduced = np.asarray(reduce_to_model(Image.fromarray(png), size))
     return config, {
         "resizes": resizes,
-        "blocks": blocks,
+        "dct_scaled": scaled,
         "reductions": [
             {"format": f, "width": w, "height": h, "steps": reductions(f, w, h, size)}
             for f, w, h in SIZES

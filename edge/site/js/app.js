@@ -101,7 +101,7 @@ async function main() {
   const entries = [];
   const pipeline = /** @type {Pipeline} */ (await (await fetch(new URL('pipeline.json', document.baseURI))).json());
   status.textContent = 'Loading the model…';
-  const model = await loadModel(pipeline, document.baseURI);
+  const model = await loadModel(pipeline, document.baseURI, new URLSearchParams(location.search).get('threads') !== '0');
   byId('model').textContent = `${pipeline.model.name} (${pipeline.model.flavour}), sha256 ${model.sha256} — checked`;
   byId('runtime').textContent = `LiteRT.js ${model.version}, ${model.build} build${model.fallback ? `: ${model.fallback}` : ''}`;
   byId('runtime').classList.toggle('notice', model.fallback !== null);
@@ -124,18 +124,23 @@ async function main() {
       const { report, mask, probability, display } = result;
       const pics = pictures(display, mask, probability, report.image.width, report.image.height);
       display.close();
+      // Shown as PNGs (the very files offered below), not canvases: a long batch then holds
+      // compressed pictures, not three full RGBA rasters an image.
+      const [overlayPng, maskFile, probabilityPng] = await Promise.all([
+        canvasPng(pics.overlay),
+        maskPng(mask, report.image.width, report.image.height),
+        canvasPng(pics.probability),
+      ]);
       const name = stem(file.name);
+      /** @param {Blob} png @param {string} caption */
+      const figure = (png, caption) => element('figure', {}, [element('img', { src: URL.createObjectURL(png), alt: `${caption} of ${file.name}` }), element('figcaption', {}, [caption])]);
       card.append(
-        element('div', { class: 'pictures' }, [
-          element('figure', {}, [pics.overlay, element('figcaption', {}, ['lesion outline'])]),
-          element('figure', {}, [pics.mask, element('figcaption', {}, ['mask'])]),
-          element('figure', {}, [pics.probability, element('figcaption', {}, ['probability (confidence)'])]),
-        ]),
+        element('div', { class: 'pictures' }, [figure(overlayPng, 'lesion outline'), figure(maskFile, 'mask'), figure(probabilityPng, 'probability (confidence)')]),
         element('table', {}, rows(report).map(([k, v]) => element('tr', {}, [element('th', {}, [k]), element('td', {}, [v])]))),
         element('p', { class: 'caption' }, [`${report.image.width}x${report.image.height}, ${report.timings_ms.total_ms.toFixed(0)} ms on this device (${report.timings_ms.inference_ms.toFixed(0)} ms model and mask)`]),
         element('p', { class: 'downloads' }, [
-          download(await maskPng(mask, report.image.width, report.image.height), `${name}_mask.png`, 'mask PNG'),
-          download(await canvasPng(pics.overlay), `${name}_overlay.png`, 'overlay PNG'),
+          download(maskFile, `${name}_mask.png`, 'mask PNG'),
+          download(overlayPng, `${name}_overlay.png`, 'overlay PNG'),
           download(new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' }), `${name}_report.json`, 'JSON report'),
         ]),
       );

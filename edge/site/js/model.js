@@ -26,11 +26,16 @@ export async function sha256(bytes) {
 }
 
 /**
- * Load LiteRT.js: threaded when the page may share memory with workers, else plain; says why
- * when it falls back.
+ * Load LiteRT.js: threaded when the page may share memory with workers (and `threads` is not
+ * false), else plain; says why when it falls back.
+ * @param {boolean} threads
  * @returns {Promise<{ build: 'threaded' | 'plain', fallback: string | null }>}
  */
-async function loadRuntime() {
+async function loadRuntime(threads) {
+  if (!threads) {
+    await loadLiteRt(WASM_DIR);
+    return { build: 'plain', fallback: 'the single-thread build was asked for (?threads=0)' };
+  }
   if (!globalThis.crossOriginIsolated) {
     await loadLiteRt(WASM_DIR);
     return { build: 'plain', fallback: 'the page is not cross-origin isolated (its host does not send COOP/COEP headers), so the single-thread build runs' };
@@ -49,9 +54,10 @@ async function loadRuntime() {
  * Fetch, verify and compile the model of `pipeline`.
  * @param {import('./pipeline.js').Pipeline} pipeline
  * @param {URL | string} base the site's URL
+ * @param {boolean} [threads] false: the single-thread build even where threads would work
  * @returns {Promise<LoadedModel>}
  */
-export async function loadModel(pipeline, base) {
+export async function loadModel(pipeline, base, threads = true) {
   const response = await fetch(new URL(pipeline.model.file, base));
   if (!response.ok) throw new Error(`the model file could not be fetched (HTTP ${response.status})`);
   const bytes = await response.arrayBuffer();
@@ -59,7 +65,7 @@ export async function loadModel(pipeline, base) {
   if (digest !== pipeline.model.sha256) {
     throw new Error(`the model file's sha256 is ${digest}, not the ${pipeline.model.sha256} this app was built for; it will not be used`);
   }
-  const runtime = await loadRuntime();
+  const runtime = await loadRuntime(threads);
   const compiled = await loadAndCompile(new Uint8Array(bytes), { accelerator: 'wasm' });
   const size = pipeline.model.input_size;
   /** @param {Uint8Array} input */

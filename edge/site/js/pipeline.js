@@ -6,7 +6,7 @@
  * @module
  */
 
-import { reduceRows, resample, resampleRows } from './resample.js';
+import { dctScaleRows, resample, resampleRows } from './resample.js';
 
 /**
  * What segcore serves, generated from it (devtools/edge_vectors.py writes pipeline.json).
@@ -60,8 +60,9 @@ export function reductions(format, width, height, pipeline) {
 /**
  * Apply `reductions` to an image read row by row (the first step streams; the image is never
  * held whole), giving the pixels the model input is resized from. The browser has decoded a
- * JPEG at full size where the server's decoder scaled its DCT: the nearest thing to that is the
- * mean of each factor x factor block (Pillow's `reduce`), so the two inputs differ a little.
+ * JPEG at full size where the server's decoder scaled its DCT; `dctScaleRows` redoes that
+ * scaling on the decoded pixels, which comes close (not to the bit: the decoder scales before
+ * its colour conversion and chroma upsampling, and from the quantized coefficients).
  * @param {RowReader} read
  * @param {number} width
  * @param {number} height
@@ -72,7 +73,7 @@ export function reduce(read, width, height, steps) {
   if (steps.length === 0) return { width, height, channels: 3, data: read(0, height).slice() };
   const [first] = steps;
   let image = first.factor
-    ? reduceRows(read, width, height, 3, first.factor)
+    ? dctScaleRows(read, width, height, 3, first.factor)
     : resampleRows(read, width, height, 3, first.width, first.height, 'box');
   for (const step of steps.slice(1)) image = resample(image, step.width, step.height, 'box');
   return image;

@@ -1,9 +1,10 @@
 /**
- * Pictures of a result on canvases: the outline over the image (segcore.overlay's magenta),
- * the mask, and the probability map in a colour map with its legend.
+ * Pictures of a result: the outline over the image (segcore.overlay's magenta, its width) and
+ * the probability map in a colour map with its legend, at the display copy's size.
  * @module
  */
 
+/** The outline's colour, as segcore.overlay draws it. */
 export const OUTLINE = [255, 0, 255];
 // Viridis at five stops, interpolated: dark blue (0, skin) to yellow (1, lesion).
 const STOPS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
@@ -34,83 +35,91 @@ export function legendGradient() {
  * @param {number} outHeight
  */
 export function shrink(map, width, height, outWidth, outHeight) {
+  if (outWidth === width && outHeight === height) return map;
   const out = new Uint8Array(outWidth * outHeight);
+  const columns = Int32Array.from({ length: outWidth }, (_, x) => Math.min(width - 1, Math.floor(((x + 0.5) * width) / outWidth)));
   for (let y = 0; y < outHeight; y++) {
-    const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outHeight));
-    for (let x = 0; x < outWidth; x++) out[y * outWidth + x] = map[sy * width + Math.min(width - 1, Math.floor(((x + 0.5) * width) / outWidth))];
+    const row = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outHeight)) * width;
+    for (let x = 0; x < outWidth; x++) out[y * outWidth + x] = map[row + columns[x]];
   }
   return out;
 }
 
 /**
- * Lesion pixels with a skin pixel within `radius` steps (4-neighbour erosion, as segcore).
- * @param {Uint8Array} mask
+ * Lesion pixels within max(1, min(width, height) / 150) 4-neighbour steps of skin: what
+ * segcore's repeated erosion leaves as the outline (the image's edge is not skin), found with a
+ * two-pass city-block distance.
+ * @param {Uint8Array} mask 0/255
  * @param {number} width
  * @param {number} height
+ * @returns {Uint8Array} 1 on the outline
  */
 export function outline(mask, width, height) {
   const radius = Math.max(1, Math.floor(Math.min(width, height) / 150));
-  let eroded = Uint8Array.from(mask, (v) => (v > 128 ? 1 : 0));
-  const lesion = eroded.slice();
-  for (let r = 0; r < radius; r++) {
-    const next = eroded.slice();
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const i = y * width + x;
-        if (!eroded[i]) continue;
-        if ((y > 0 && !eroded[i - width]) || (y < height - 1 && !eroded[i + width]) || (x > 0 && !eroded[i - 1]) || (x < width - 1 && !eroded[i + 1])) next[i] = 0;
-      }
+  const far = width + height;
+  const distance = new Int32Array(width * height);
+  for (let i = 0; i < distance.length; i++) if (mask[i] > 128) distance[i] = far;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0, i = y * width; x < width; x++, i++) {
+      let d = distance[i];
+      if (d === 0) continue;
+      if (y > 0 && distance[i - width] + 1 < d) d = distance[i - width] + 1;
+      if (x > 0 && distance[i - 1] + 1 < d) d = distance[i - 1] + 1;
+      distance[i] = d;
     }
-    eroded = next;
   }
-  return lesion.map((v, i) => (v && !eroded[i] ? 1 : 0));
+  const edge = new Uint8Array(width * height);
+  for (let y = height - 1; y >= 0; y--) {
+    for (let x = width - 1, i = y * width + x; x >= 0; x--, i--) {
+      let d = distance[i];
+      if (d === 0) continue;
+      if (y < height - 1 && distance[i + width] + 1 < d) d = distance[i + width] + 1;
+      if (x < width - 1 && distance[i + 1] + 1 < d) d = distance[i + 1] + 1;
+      distance[i] = d;
+      if (d <= radius) edge[i] = 1;
+    }
+  }
+  return edge;
 }
 
 /**
- * A canvas of width x height from a per-pixel RGB function.
- * @param {number} width
- * @param {number} height
- * @param {(i: number) => ArrayLike<number>} rgb
+ * A canvas of an ImageData's pixels.
+ * @param {ImageData} pixels
  */
-function paint(width, height, rgb) {
+function canvasOf(pixels) {
   const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
-  const image = context.createImageData(width, height);
-  for (let i = 0; i < width * height; i++) {
-    const [r, g, b] = /** @type {number[]} */ (Array.from(rgb(i)));
-    image.data.set([r, g, b, 255], i * 4);
-  }
-  context.putImageData(image, 0, 0);
+  canvas.width = pixels.width;
+  canvas.height = pixels.height;
+  /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')).putImageData(pixels, 0, 0);
   return canvas;
 }
 
+/** The colour map as 256 packed RGBA words (little-endian, as ImageData's bytes). */
+const PACKED = Uint32Array.from({ length: 256 }, (_, level) => {
+  const [r, g, b] = colour(level);
+  return (255 << 24) | (b << 16) | (g << 8) | r;
+});
+
 /**
- * The three pictures of a result at the display copy's size.
+ * The outline over the display copy and the coloured probability map, at its size.
  * @param {ImageBitmap} display
  * @param {Uint8Array} mask width x height
  * @param {Uint8Array} probability at the display copy's size
  * @param {number} width
  * @param {number} height
- * @returns {{ overlay: HTMLCanvasElement, mask: HTMLCanvasElement, probability: HTMLCanvasElement }}
+ * @returns {{ overlay: HTMLCanvasElement, probability: HTMLCanvasElement }}
  */
 export function pictures(display, mask, probability, width, height) {
   const w = display.width;
   const h = display.height;
-  const small = shrink(mask, width, height, w, h);
-  const edge = outline(small, w, h);
-  const overlay = document.createElement('canvas');
-  overlay.width = w;
-  overlay.height = h;
-  const context = /** @type {CanvasRenderingContext2D} */ (overlay.getContext('2d'));
+  const edge = outline(shrink(mask, width, height, w, h), w, h);
+  const scratch = new OffscreenCanvas(w, h);
+  const context = /** @type {OffscreenCanvasRenderingContext2D} */ (scratch.getContext('2d'));
   context.drawImage(display, 0, 0);
-  const pixels = context.getImageData(0, 0, w, h);
-  for (let i = 0; i < w * h; i++) if (edge[i]) pixels.data.set(OUTLINE, i * 4);
-  context.putImageData(pixels, 0, 0);
-  return {
-    overlay,
-    mask: paint(w, h, (i) => (small[i] ? [255, 255, 255] : [0, 0, 0])),
-    probability: paint(w, h, (i) => colour(probability[i])),
-  };
+  const image = context.getImageData(0, 0, w, h);
+  for (let i = 0; i < edge.length; i++) if (edge[i]) image.data.set(OUTLINE, i * 4);
+  const coloured = new ImageData(w, h);
+  const words = new Uint32Array(coloured.data.buffer);
+  for (let i = 0; i < words.length; i++) words[i] = PACKED[probability[i]];
+  return { overlay: canvasOf(image), probability: canvasOf(coloured) };
 }

@@ -176,9 +176,28 @@ export function resample(image, outWidth, outHeight, name) {
 }
 
 /**
- * Pillow's `Image.reduce(factor)`: the mean of each factor x factor block (the last, partial
- * ones over the pixels they have), in Pillow's fixed point, to ceil(width / factor) x
- * ceil(height / factor). Reads `factor` rows at a time.
+ * One axis of a JPEG decoder's DCT scaling by 1/factor in the pixel domain: each 8-pixel run's
+ * 8-point DCT cut to its 8 / factor lowest frequencies and inverted at that size (what
+ * libjpeg's scaled IDCT computes from the coefficients), as an (8 / factor) x 8 matrix.
+ * @param {number} factor 2, 4 or 8
+ * @returns {Float64Array[]}
+ */
+export function dctScaleMatrix(factor) {
+  const n = 8 / factor;
+  /** @param {number} size @param {number} u @param {number} k */
+  const basis = (size, u, k) => (u === 0 ? Math.sqrt(1 / size) : Math.sqrt(2 / size)) * Math.cos(((2 * k + 1) * u * Math.PI) / (2 * size));
+  return Array.from({ length: n }, (_, k) => Float64Array.from({ length: 8 }, (_, x) => {
+    let sum = 0;
+    for (let u = 0; u < n; u++) sum += basis(n, u, k) * basis(8, u, x);
+    return Math.sqrt(n / 8) * sum;
+  }));
+}
+
+/**
+ * The image as a JPEG decoder scaling its DCT by 1/factor would give it, from the full-size
+ * pixels: 8x8 blocks from the top left (the last ones padded by repeating the edge, as
+ * encoders pad), each through `dctScaleMatrix` on both axes, rounded; ceil(width / factor) x
+ * ceil(height / factor). Reads 8 rows at a time.
  * @param {RowReader} read
  * @param {number} width
  * @param {number} height
@@ -186,29 +205,43 @@ export function resample(image, outWidth, outHeight, name) {
  * @param {number} factor
  * @returns {Raster}
  */
-export function reduceRows(read, width, height, channels, factor) {
+export function dctScaleRows(read, width, height, channels, factor) {
+  const n = 8 / factor;
+  const m = dctScaleMatrix(factor);
   const outWidth = Math.ceil(width / factor);
   const outHeight = Math.ceil(height / factor);
+  const blocksWide = Math.ceil(width / 8);
   const data = new Uint8Array(outWidth * outHeight * channels);
-  const sums = new Float64Array(outWidth * channels);
-  for (let yy = 0; yy < outHeight; yy++) {
-    const top = yy * factor;
-    const rows = Math.min(factor, height - top);
-    const block = read(top, top + rows);
-    sums.fill(0);
-    for (let y = 0; y < rows; y++) {
-      for (let x = 0; x < width; x++) {
-        const at = (y * width + x) * channels;
-        const to = Math.floor(x / factor) * channels;
-        for (let c = 0; c < channels; c++) sums[to + c] += block[at + c];
+  const rows = new Float64Array(n * blocksWide * 8 * channels); // vertical pass of one block row
+  for (let top = 0; top < height; top += 8) {
+    const count = Math.min(8, height - top);
+    const strip = read(top, top + count);
+    rows.fill(0);
+    const span = width * channels;
+    const padded = blocksWide * 8 * channels;
+    for (let y = 0; y < 8; y++) {
+      const row = Math.min(y, count - 1) * span;
+      for (let k = 0; k < n; k++) {
+        const w = m[k][y];
+        const base = k * padded;
+        for (let i = 0; i < span; i++) rows[base + i] += w * strip[row + i];
+        for (let i = span; i < padded; i++) rows[base + i] += w * strip[row + span - channels + (i % channels)];
       }
     }
-    for (let xx = 0; xx < outWidth; xx++) {
-      const count = Math.min(factor, width - xx * factor) * rows;
-      const multiplier = Math.trunc(Math.fround(2 ** 32 / Math.fround(256 * count)));
-      const amend = Math.floor(count / 2);
-      for (let c = 0; c < channels; c++) {
-        data[(yy * outWidth + xx) * channels + c] = Math.floor(((sums[xx * channels + c] + amend) * multiplier) / 2 ** 24);
+    for (let k = 0; k < n; k++) {
+      const y = (top / 8) * n + k;
+      if (y >= outHeight) break;
+      const base = k * blocksWide * 8 * channels;
+      for (let bx = 0; bx < blocksWide; bx++) {
+        for (let j = 0; j < n; j++) {
+          const x = bx * n + j;
+          if (x >= outWidth) break;
+          for (let c = 0; c < channels; c++) {
+            let sum = 0;
+            for (let i = 0; i < 8; i++) sum += m[j][i] * rows[base + (bx * 8 + i) * channels + c];
+            data[(y * outWidth + x) * channels + c] = Math.min(255, Math.max(0, Math.round(sum)));
+          }
+        }
       }
     }
   }
