@@ -262,3 +262,25 @@ def test_a_40_megapixel_photo_is_read_in_strips(
     print(f"renderer peak memory grew {growth:.0f} MiB for a 40 MP photo")
     assert growth < 400
     context.close()
+
+
+def test_without_isolation_headers_the_page_says_it_falls_back(browser: Any, site_url: str) -> None:
+    context = browser.new_context(service_workers="block")
+
+    def without_isolation(route: Any) -> None:
+        response = route.fetch()
+        kept = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("cross-origin-opener-policy", "cross-origin-embedder-policy")
+        }
+        route.fulfill(response=response, headers=kept)
+
+    context.route("**/*", without_isolation)
+    page = opened(context, site_url)
+    assert not page.evaluate("() => crossOriginIsolated")
+    runtime = page.inner_text("#runtime")
+    assert "plain build: the page is not cross-origin isolated" in runtime, runtime
+    (result,) = segment(page, JPEGS[:1])
+    assert result["runtime"]["build"] == "plain" and result["measurements"]["lesion_found"]
+    context.close()
