@@ -96,7 +96,8 @@ def dct_scaled(pixels: np.ndarray, factor: int) -> np.ndarray:
     out = np.einsum("kn,ynxmc,lm->ykxlc", matrix, blocks, matrix)
     out = out.reshape(blocks.shape[0] * n, blocks.shape[2] * n, 3)
     rounded = np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
-    return rounded[: -(-height // factor), : -(-width // factor)]
+    cropped: np.ndarray = rounded[: -(-height // factor), : -(-width // factor)]
+    return cropped
 
 
 def b64(data: np.ndarray | bytes) -> str:
