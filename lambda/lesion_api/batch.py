@@ -16,6 +16,7 @@ the same mask and measurements again.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
 import urllib.parse
@@ -26,13 +27,20 @@ from typing import Any
 from lesion_api.allocator import fix_mmap_threshold
 from lesion_api.batch_layout import INCOMING, result_key
 from lesion_api.imaging import UploadError
-from lesion_api.logs import configure_logging
+from lesion_api.logs import configure_logging, fields, invocation
 from lesion_api.memory_budget import MemoryBudget
+from lesion_api.metrics import Metrics
 from lesion_api.model import ModelState, load_model
 from lesion_api.segmentation import segment_upload
 from lesion_api.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+
+
+def key_id(key: str) -> str:
+    """What log lines name an object by: 16 hex digits of its key's sha256 (a key is a file
+    name, which no log line may carry)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -62,20 +70,23 @@ def s3_objects(s3_event: dict[str, Any]) -> Iterator[S3Object]:
 class Batch:
     """The model, settings and S3 client of this container, and what one object takes."""
 
-    def __init__(self, settings: Settings, state: ModelState, s3: Any) -> None:
+    def __init__(
+        self, settings: Settings, state: ModelState, s3: Any, metrics: Metrics | None = None
+    ) -> None:
         self.limits = dataclasses.replace(
             settings.upload_limits, max_upload_bytes=settings.batch_max_object_bytes
         )
         self.state = state
         self.budget = MemoryBudget(settings.memory_budget_bytes)
         self.s3 = s3
+        self.metrics = metrics or Metrics("batch", enabled=False)
 
     def put_json(self, bucket: str, key: str, document: dict[str, Any]) -> None:
         body = json.dumps(document, indent=1).encode()
         self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
 
     def error(self, obj: S3Object, status: int, reason: str) -> str:
-        log.warning("s3://%s/%s: %s", obj.bucket, obj.key, reason)
+        log.warning("refused", extra=fields(status=status, reason=reason, key_id=key_id(obj.key)))
         source = {"bucket": obj.bucket, "key": obj.key, "etag": obj.etag}
         document = {"source": source, "status": status, "error": reason}
         self.put_json(obj.bucket, result_key(obj.key, ".error.json"), document)
@@ -84,7 +95,9 @@ class Batch:
     def process(self, obj: S3Object) -> str:
         """Segment one object into its results; 'ok', 'error' (an error result) or 'skipped'."""
         if not obj.key.startswith(INCOMING) or obj.key.endswith("/"):
-            log.info("s3://%s/%s is not an image under %s: skipped", obj.bucket, obj.key, INCOMING)
+            log.info(
+                f"not an image under {INCOMING}: skipped", extra=fields(key_id=key_id(obj.key))
+            )
             return "skipped"
         if self.state.predictor is None:
             raise RuntimeError(f"the model is not loaded: {self.state.error}")
@@ -118,11 +131,19 @@ class Batch:
         source = {"bucket": obj.bucket, "key": obj.key, "etag": obj.etag, "bytes": obj.size}
         document = {"source": source, "mask_key": mask_key, **result}
         self.put_json(obj.bucket, result_key(obj.key, ".json"), document)
+        timings = segmented.result.timings_ms
+        log.info(
+            "segmented",
+            extra=fields(
+                status=200, key_id=key_id(obj.key), bytes=obj.size, total_ms=timings.total_ms
+            ),
+        )
         return "ok"
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         """An SQS batch (answered with the messages that failed) or a direct S3 event."""
         records = event.get("Records", [])
+        outcomes: list[str] = []
         if records and records[0].get("eventSource") == "aws:sqs":
             failures = []
             for message in records:
@@ -133,13 +154,24 @@ class Batch:
                     continue
                 try:
                     for obj in s3_objects(json.loads(message["body"])):
-                        self.process(obj)
+                        outcomes.append(self.process(obj))
                 except Exception:
-                    log.exception("message %s failed; SQS will retry it", message_id)
+                    log.exception(
+                        "message failed; SQS will retry it", extra=fields(message_id=message_id)
+                    )
                     failures.append({"itemIdentifier": message_id})
+            self.count(outcomes, len(failures))
             return {"batchItemFailures": failures}
         outcomes = [self.process(obj) for obj in s3_objects(event)]
+        self.count(outcomes, 0)
         return {"processed": len(outcomes), "errors": outcomes.count("error")}
+
+    def count(self, outcomes: list[str], failed_messages: int) -> None:
+        """BatchObjects (segmented) and BatchErrors (error results and failed messages)."""
+        errors = outcomes.count("error") + failed_messages
+        self.metrics.emit(
+            {"BatchObjects": (outcomes.count("ok"), "Count"), "BatchErrors": (errors, "Count")}
+        )
 
 
 def create_batch(settings: Settings | None = None, s3: Any = None) -> Batch:
@@ -152,11 +184,14 @@ def create_batch(settings: Settings | None = None, s3: Any = None) -> Batch:
         import boto3
 
         s3 = boto3.client("s3")
-    return Batch(settings, load_model(settings), s3)
+    return Batch(settings, load_model(settings), s3, Metrics("batch", settings.metrics))
 
 
 _batch = create_batch()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    return _batch.handle(event)
+    with invocation(getattr(context, "aws_request_id", None), None) as current:
+        if current.cold_start:
+            _batch.metrics.emit({"ColdStarts": (1, "Count")})
+        return _batch.handle(event)

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from lesion_api.memory_budget import MemoryBudget
+from lesion_api.metrics import Metrics
 from lesion_api.model import ModelState
 from lesion_api.settings import Settings
 
@@ -22,6 +23,7 @@ class Serving:
     settings: Settings
     model: ModelState
     memory_budget: MemoryBudget
+    metrics: Metrics
 
 
 async def get_serving(request: Request) -> Serving:
@@ -41,6 +43,11 @@ async def get_memory_budget(serving: Annotated[Serving, Depends(get_serving)]) -
     return serving.memory_budget
 
 
+async def get_metrics(serving: Annotated[Serving, Depends(get_serving)]) -> Metrics:
+    return serving.metrics
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ModelDep = Annotated[ModelState, Depends(get_model)]
 MemoryBudgetDep = Annotated[MemoryBudget, Depends(get_memory_budget)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

@@ -12,9 +12,11 @@ import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lesion_api.imaging import UploadError
+from lesion_api.logs import fields
 
 log = logging.getLogger(__name__)
 CLOSE = {"Connection": "close"}
@@ -27,16 +29,27 @@ def _describe(error: Mapping[str, Any]) -> str:
     return f"{location or 'request'}: {error.get('msg', 'invalid')}"
 
 
+def refused(status: int, reason: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The JSON error, logged with its reason (our own words about the file, never its name or
+    content; a validation error's message names the field, not the value)."""
+    log.info("refused", extra=fields(status=status, reason=reason))
+    return JSONResponse({"detail": reason}, status, headers=dict(headers) if headers else None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Readable 4xx for validation and upload errors; a JSON 500 for anything else."""
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": "; ".join(_describe(e) for e in exc.errors())}, 422)
+        return refused(422, "; ".join(_describe(e) for e in exc.errors()))
 
     @app.exception_handler(UploadError)
     async def upload_error(request: Request, exc: UploadError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, exc.status_code)
+        return refused(exc.status_code, exc.detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return refused(exc.status_code, str(exc.detail), exc.headers)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> JSONResponse:

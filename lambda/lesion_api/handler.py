@@ -24,7 +24,9 @@ from mangum import Mangum  # noqa: E402
 from mangum.protocols import HTTPCycle  # noqa: E402
 from mangum.types import ASGI, LambdaContext  # noqa: E402
 
+from lesion_api.logs import invocation  # noqa: E402
 from lesion_api.main import create_app  # noqa: E402
+from lesion_api.metrics import Metrics  # noqa: E402
 
 gc.freeze()
 gc.enable()
@@ -66,10 +68,21 @@ class SafeMangum(Mangum):
     """Mangum with lifespan off (the model loads at init) that answers a malformed event with a
     400."""
 
-    def __init__(self, app: ASGI) -> None:
+    def __init__(self, app: ASGI, metrics: Metrics | None = None) -> None:
         super().__init__(app, lifespan="off")
+        self.metrics = metrics or Metrics("api", enabled=False)
 
     def __call__(self, event: Any, context: LambdaContext) -> dict[str, Any]:
+        request_context = event.get("requestContext") if isinstance(event, dict) else None
+        api_request_id = (
+            request_context.get("requestId") if isinstance(request_context, dict) else None
+        )
+        with invocation(getattr(context, "aws_request_id", None), api_request_id) as current:
+            if current.cold_start:
+                self.metrics.emit({"ColdStarts": (1, "Count")})
+            return self._answer(event, context)
+
+    def _answer(self, event: Any, context: LambdaContext) -> dict[str, Any]:
         if not isinstance(event, dict):
             return bad_event(f"expected a JSON object, got {type(event).__name__}")
         event = {**event, **{k: event[k] or {} for k in NULLABLE_MAPS if k in event}}
@@ -84,4 +97,5 @@ class SafeMangum(Mangum):
         return handler(HTTPCycle(scope, body)(self.app))
 
 
-handler = SafeMangum(create_app())
+_app = create_app()
+handler = SafeMangum(_app, _app.state.serving.metrics)

@@ -15,7 +15,9 @@ from lesion_api.docs_policy import DocsPolicy
 from lesion_api.errors import RequestBodyGuard, install_error_handlers
 from lesion_api.logs import configure_logging
 from lesion_api.memory_budget import MemoryBudget
+from lesion_api.metrics import Metrics
 from lesion_api.model import load_model
+from lesion_api.request_log import RequestLog
 from lesion_api.routes import health, segment
 from lesion_api.settings import Settings, get_settings
 
@@ -47,8 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     MultiPartParser.spool_max_size = max(
         MultiPartParser.spool_max_size, settings.max_upload_bytes + MULTIPART_OVERHEAD
     )
+    metrics = Metrics("api", settings.metrics)
     app.state.serving = Serving(
-        settings, load_model(settings), MemoryBudget(settings.memory_budget_bytes)
+        settings, load_model(settings), MemoryBudget(settings.memory_budget_bytes), metrics
     )
     install_error_handlers(app)
     app.include_router(health.router, tags=["health"])
@@ -66,4 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
         timeout_s=settings.body_timeout_s,
     )
+    app.add_middleware(RequestLog, metrics=metrics)  # outermost: sees every answer
     return app

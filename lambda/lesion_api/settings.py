@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(Path("/tmp/model-cache"), description="S3 download cache")
     model_name: str = "unet-isic2018"
     log_level: LogLevel = "INFO"
+    metrics: bool = Field(False, description="write CloudWatch EMF metrics to stdout (Lambda)")
     runtime: Runtime = "litert"
     # One guarded interpreter using every core is fastest for one request at a time (a Lambda);
     # a pool of one-thread interpreters serves slightly more at 2+ clients on 2 cores

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Header, HTTPException, Query, UploadFile
 from fastapi.responses import Response
 
-from lesion_api.dependencies import MemoryBudgetDep, ModelDep, SettingsDep
+from lesion_api.dependencies import MemoryBudgetDep, MetricsDep, ModelDep, SettingsDep
+from lesion_api.logs import fields
 from lesion_api.schemas import (
     MAX_PIXEL_SPACING_MM,
     MIN_PIXEL_SPACING_MM,
@@ -60,6 +61,7 @@ def segment(
     state: ModelDep,
     settings: SettingsDep,
     budget: MemoryBudgetDep,
+    metrics: MetricsDep,
     file: Annotated[UploadFile, File(description="the image, JPEG or PNG")],
     include_probability: Annotated[
         bool, Query(description="also return the probability map as a PNG")
@@ -86,12 +88,29 @@ def segment(
         pixel_spacing_mm,
     )
     result = segmented.result
+    timings, image = result.timings_ms, result.image
+    megapixels = image.width * image.height / 1e6
     log.info(
-        "segmented %dx%d upload (%d bytes) in %.1f ms",
-        result.image.width,
-        result.image.height,
-        len(data),
-        result.timings_ms.total_ms,
+        "segmented",
+        extra=fields(
+            status=200,
+            width=image.width,
+            height=image.height,
+            bytes=len(data),
+            decode_ms=round(timings.decode_ms, 2),
+            inference_ms=round(timings.inference_ms, 2),
+            total_ms=round(timings.total_ms, 2),
+            model_sha256=result.model.sha256,
+        ),
+    )
+    metrics.emit(
+        {
+            "Segmentations": (1, "Count"),
+            "DecodeLatency": (timings.decode_ms, "Milliseconds"),
+            "InferenceLatency": (timings.inference_ms, "Milliseconds"),
+            "TotalLatency": (timings.total_ms, "Milliseconds"),
+            "ImageMegapixels": (megapixels, "None"),
+        }
     )
     if _wants_png(accept):
         return Response(segmented.mask_png, media_type="image/png")
