@@ -6,8 +6,8 @@ counted by status code."""
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from contextlib import nullcontext
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,7 +37,7 @@ class RequestLog:
             await send(message)
 
         outside_lambda = CURRENT.get() is None
-        with invocation(None, uuid.uuid4().hex) if outside_lambda else nullcontext():
+        with invocation(None, os.urandom(16).hex()) if outside_lambda else nullcontext():
             try:
                 await self.app(scope, receive, recorded_send)
             finally:
