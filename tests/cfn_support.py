@@ -1,12 +1,57 @@
 """CloudFormation templates as CloudFormation would read them: YAML with the short tags (!Ref,
-!If, ...), resolved for given parameter values, and the template rules that would refuse them."""
+!If, ...), resolved for given parameter values, the template rules that would refuse them, and
+template.yaml through the SAM translator."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+
+ROOT = Path(__file__).parent.parent
+SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
+_TRANSLATE = (
+    "import json, sys\n"
+    "from samtranslator.translator.transform import transform\n"
+    "from samtranslator.yaml_helper import yaml_parse\n"
+    "class Policies:\n"
+    "    def load(self): return {}\n"
+    "t = yaml_parse(open('template.yaml').read())\n"
+    "for r in t['Resources'].values():\n"
+    "    if r['Type'] == 'AWS::Serverless::Function':\n"
+    "        r['Properties']['ImageUri'] = 'example/image:1'\n"
+    "json.dump(transform(t, json.loads(sys.argv[1]), Policies()), sys.stdout)\n"
+)
+
+
+def sam_translated(**parameters: str) -> dict[str, Any]:
+    """template.yaml through the SAM translator (offline, .venv-sam) for these parameter values,
+    as CloudFormation receives it (SAM resolves some parameters, Tracing among them, itself)."""
+    return _sam_translated(json.dumps(parameters, sort_keys=True))
+
+
+@cache
+def _sam_translated(parameters: str) -> dict[str, Any]:
+    if not SAM_PYTHON.exists():
+        pytest.fail("aws-sam-cli not found: run `make setup` (installs it in .venv-sam)")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    result = subprocess.run(
+        [str(SAM_PYTHON), "-c", _TRANSLATE, parameters],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    translated: dict[str, Any] = json.loads(result.stdout)
+    return translated
 
 
 class _CfnLoader(yaml.SafeLoader):

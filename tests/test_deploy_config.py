@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 
 from cfn_support import failed_rules as rules_failing
-from cfn_support import load_template, resolve
+from cfn_support import load_template, resolve, sam_translated
 
 ROOT = Path(__file__).parent.parent
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
-SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 
 
 def sam(*args: str) -> subprocess.CompletedProcess:
@@ -109,36 +108,6 @@ def template() -> dict[str, Any]:
     return load_template(ROOT / "template.yaml")
 
 
-@cache
-def translated() -> dict[str, Any]:
-    """template.yaml through the SAM translator (offline), as CloudFormation receives it."""
-    if not SAM_PYTHON.exists():
-        pytest.fail("aws-sam-cli not found: run `make setup` (installs it in .venv-sam)")
-    code = (
-        "import json, sys\n"
-        "from samtranslator.translator.transform import transform\n"
-        "from samtranslator.yaml_helper import yaml_parse\n"
-        "class Policies:\n"
-        "    def load(self): return {}\n"
-        "t = yaml_parse(open('template.yaml').read())\n"
-        "for r in t['Resources'].values():\n"
-        "    if r['Type'] == 'AWS::Serverless::Function':\n"
-        "        r['Properties']['ImageUri'] = 'example/image:1'\n"
-        "json.dump(transform(t, {}, Policies()), sys.stdout)\n"
-    )
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
-    result = subprocess.run(
-        [str(SAM_PYTHON), "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout)
-
-
 def failed_rules(**overrides: str) -> list[str]:
     """The AssertDescriptions CloudFormation would refuse a deployment with."""
     return rules_failing(template(), **overrides)
@@ -146,7 +115,7 @@ def failed_rules(**overrides: str) -> list[str]:
 
 def api_body(**overrides: str) -> dict[str, Any]:
     """The OpenAPI body CloudFormation would import for these parameter values."""
-    tpl = translated()
+    tpl = sam_translated()
     return resolve(tpl["Resources"]["RestApi"]["Properties"]["Body"], tpl, **overrides)
 
 
@@ -156,7 +125,7 @@ def routes(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def function_env(**overrides: str) -> dict[str, str]:
-    tpl = translated()
+    tpl = sam_translated()
     function = resolve(tpl["Resources"]["SegmentationFunction"]["Properties"], tpl, **overrides)
     return function["Environment"]["Variables"]
 
@@ -168,10 +137,10 @@ def test_rest_api_passes_binary_uploads_and_masks() -> None:
     assert {"multipart/form-data", "image/png"} <= set(
         body["x-amazon-apigateway-binary-media-types"]
     )
-    resources = translated()["Resources"]
+    resources = sam_translated()["Resources"]
     stages = [r for r in resources.values() if r["Type"] == "AWS::ApiGateway::Stage"]
     assert [s["Properties"]["StageName"] for s in stages] == ["prod"], "one stage, no extra 'Stage'"
-    assert "/prod/" in json.dumps(translated()["Outputs"]["ApiUrl"])
+    assert "/prod/" in json.dumps(sam_translated()["Outputs"]["ApiUrl"])
 
 
 def test_every_route_reaches_the_function_and_is_throttled() -> None:
@@ -184,7 +153,7 @@ def test_every_route_reaches_the_function_and_is_throttled() -> None:
             preflight = methods["options"]
             assert "security" not in preflight, f"{path}: a preflight carries no credentials"
             assert preflight["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
-    tpl = translated()
+    tpl = sam_translated()
     (stage,) = (r for r in tpl["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
     (settings,) = resolve(stage["Properties"]["MethodSettings"], tpl, ThrottlingRateLimit="7")
     assert settings["ResourcePath"] == "/*" and settings["HttpMethod"] == "*"
@@ -211,7 +180,7 @@ def test_cors_is_off_unless_origins_are_given() -> None:
 def test_reserved_concurrency_is_finite_by_default() -> None:
     parameter = template()["Parameters"]["ReservedConcurrency"]
     assert int(parameter["Default"]) >= 1
-    tpl = translated()
+    tpl = sam_translated()
     function = tpl["Resources"]["SegmentationFunction"]["Properties"]
     assert resolve(function, tpl)["ReservedConcurrentExecutions"] == str(parameter["Default"])
     assert resolve(function, tpl, ReservedConcurrency="3")["ReservedConcurrentExecutions"] == "3"
@@ -231,7 +200,7 @@ def test_an_s3_model_needs_its_key_and_sha256() -> None:
 
 def test_api_access_logs_are_json_lines_without_bodies() -> None:
     """Off by default (a REST API logs only once the account has API Gateway's CloudWatch role)."""
-    tpl = translated()
+    tpl = sam_translated()
     (stage,) = (r for r in tpl["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
     assert "AccessLogSetting" not in resolve(stage["Properties"], tpl)
     settings = resolve(stage["Properties"], tpl, AccessLogs="ON")["AccessLogSetting"]
@@ -315,7 +284,7 @@ def test_compose_runs_the_api_image_as_non_root() -> None:
 
 
 def test_batch_reads_incoming_writes_results_and_nothing_else() -> None:
-    tpl = translated()
+    tpl = sam_translated()
     resources = tpl["Resources"]
     role = resolve(resources["BatchFunctionRole"]["Properties"], tpl)
     s3_statements = [
@@ -338,7 +307,7 @@ def test_batch_reads_incoming_writes_results_and_nothing_else() -> None:
 
 
 def test_batch_takes_messages_from_its_one_queue_only() -> None:
-    tpl = translated()
+    tpl = sam_translated()
     resources = tpl["Resources"]
     function = resources["BatchFunction"]["Properties"]
     assert function["Role"] == {"Fn::GetAtt": ["BatchFunctionRole", "Arn"]}
@@ -370,7 +339,7 @@ def test_only_the_batch_bucket_may_send_to_the_queue() -> None:
 
 
 def test_batch_is_fed_by_a_queue_that_ends_in_a_dead_letter_queue() -> None:
-    tpl = translated()
+    tpl = sam_translated()
     resources = tpl["Resources"]
     (mapping,) = (r for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping")
     mapping = resolve(mapping["Properties"], tpl, BatchSize="25", BatchConcurrency="7")

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cfn_support import load_template, resolve
+from cfn_support import load_template, resolve, sam_translated
 
 ROOT = Path(__file__).parent.parent
-SAM_PYTHON = ROOT / ".venv-sam" / "bin" / "python"
 TOPIC = [{"Ref": "AlarmTopic"}]
 STACK = "lesion-segmentation"
 
@@ -27,41 +24,6 @@ STACK = "lesion-segmentation"
 @cache
 def template() -> dict[str, Any]:
     return load_template(ROOT / "template.yaml")
-
-
-@cache
-def _translated(parameters: str) -> dict[str, Any]:
-    if not SAM_PYTHON.exists():
-        pytest.fail("aws-sam-cli not found: run `make setup` (installs it in .venv-sam)")
-    code = (
-        "import json, sys\n"
-        "from samtranslator.translator.transform import transform\n"
-        "from samtranslator.yaml_helper import yaml_parse\n"
-        "class Policies:\n"
-        "    def load(self): return {}\n"
-        "t = yaml_parse(open('template.yaml').read())\n"
-        "for r in t['Resources'].values():\n"
-        "    if r['Type'] == 'AWS::Serverless::Function':\n"
-        "        r['Properties']['ImageUri'] = 'example/image:1'\n"
-        "json.dump(transform(t, json.loads(sys.argv[1]), Policies()), sys.stdout)\n"
-    )
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
-    result = subprocess.run(
-        [str(SAM_PYTHON), "-c", code, parameters],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout)
-
-
-def translated(**parameters: str) -> dict[str, Any]:
-    """template.yaml through the SAM translator (offline) for these parameter values (SAM
-    resolves some parameters, Tracing among them, at transform time)."""
-    return _translated(json.dumps(parameters, sort_keys=True))
 
 
 def alarms() -> dict[str, dict[str, Any]]:
@@ -260,7 +222,7 @@ def test_memory_alarm_is_90_percent_of_memory_size(name: str, metric: str, log_g
 
 
 def test_api_alarms_are_error_rates_of_the_stack_api() -> None:
-    tpl = translated()
+    tpl = sam_translated()
     assert tpl["Resources"]["RestApi"]["Properties"]["Name"] == {"Ref": "AWS::StackName"}
     (stage,) = (r for r in tpl["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage")
     api = [{"Name": "ApiName", "Value": {"Ref": "AWS::StackName"}}]
@@ -509,7 +471,7 @@ def test_outputs_give_the_dashboard_and_the_topic() -> None:
 
 @pytest.mark.parametrize("function", ["SegmentationFunction", "BatchFunction"])
 def test_functions_emit_emf_metrics(function: str) -> None:
-    tpl = translated()
+    tpl = sam_translated()
     variables = resolve(tpl["Resources"][function]["Properties"], tpl)["Environment"]["Variables"]
     assert variables["METRICS"] == "true"
 
@@ -526,7 +488,7 @@ def xray_statements(role: dict[str, Any]) -> list[dict[str, Any]]:
 def test_tracing_is_disabled_by_default() -> None:
     assert template()["Parameters"]["Tracing"]["Default"] == "Disabled"
     assert template()["Parameters"]["Tracing"]["AllowedValues"] == ["Active", "Disabled"]
-    tpl = translated()
+    tpl = sam_translated()
     resources = tpl["Resources"]
     for function in ("SegmentationFunction", "BatchFunction"):
         assert "TracingConfig" not in resources[function]["Properties"], function
@@ -538,7 +500,7 @@ def test_tracing_is_disabled_by_default() -> None:
 
 
 def test_tracing_active_traces_both_functions_and_the_api() -> None:
-    tpl = translated(Tracing="Active")
+    tpl = sam_translated(Tracing="Active")
     resources = tpl["Resources"]
     for function in ("SegmentationFunction", "BatchFunction"):
         mode = resolve(resources[function]["Properties"]["TracingConfig"], tpl, Tracing="Active")
