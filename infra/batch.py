@@ -33,7 +33,10 @@ from infra.deploy import DeployError, explain, stack_outputs
 from lesion_api.batch_layout import INCOMING, RESULT_SUFFIXES, result_key, result_stem
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".mpo"}
-CSV_FIELDS = ("id", "status", "area", "diameter", "asymmetry", "border", "confidence", "error")
+CSV_FIELDS = (
+    "id", "status", "area", "diameter", "asymmetry", "border", "confidence",
+    "predicted_dice", "needs_review", "reasons", "error",
+)  # fmt: skip
 LOCAL_SUFFIXES = (".json", ".error.json", ".mask.png")
 MAX_NAME_BYTES = 255
 """The longest file name most file systems take (bytes)."""
@@ -189,6 +192,9 @@ def row(item: Item, out: Path) -> dict[str, object]:
             "asymmetry": m["asymmetry"],
             "border": m["border_irregularity"],
             "confidence": result["confidence"]["mean_certainty"],
+            "predicted_dice": result["quality"]["predicted_dice"],
+            "needs_review": result["quality"]["needs_review"],
+            "reasons": "; ".join(result["quality"]["reasons"]),
             "error": "",
         }
     if failed.exists():
@@ -196,13 +202,15 @@ def row(item: Item, out: Path) -> dict[str, object]:
     return {"id": item.id, "status": "pending", "error": "no result yet"}
 
 
-def write_csv(items: list[Item], out: Path) -> Path:
+def write_csv(items: list[Item], out: Path) -> tuple[Path, int]:
+    """Write results.csv; return it and how many of its masks need review."""
     path = out / "results.csv"
+    rows = [row(item, out) for item in items]
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         writer.writeheader()
-        writer.writerows(row(item, out) for item in items)
-    return path
+        writer.writerows(rows)
+    return path, sum(1 for r in rows if r.get("needs_review") is True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -235,8 +243,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             safe.append(item)
     pending = collect(safe, bucket, args.out, s3, args.timeout, args.poll) if safe else []
-    table = write_csv(items, args.out)
-    print(f"{len(items) - len(pending)} of {len(items)} results in {table}")
+    table, review = write_csv(items, args.out)
+    print(f"{len(items) - len(pending)} of {len(items)} results in {table}; {review} need review")
     return 1 if pending else 0
 
 

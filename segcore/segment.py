@@ -17,6 +17,7 @@ from segcore.overlay import overlay
 from segcore.paths import DEPLOYED_MODEL
 from segcore.predictor import DEFAULT_RUNTIME, RUNTIMES, TFLitePredictor
 from segcore.processing import upright_rgb
+from segcore.quality import QualityModel
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         where = " (make setup puts it in .venv-tflite-runtime)" if args.runtime != "litert" else ""
         parser.error(f"the {args.runtime} runtime is not installed in this Python{where}")
+    quality_model = QualityModel.load()
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.images:
         with Image.open(path) as opened:
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         Image.fromarray(overlay(image, np.asarray(mask))).save(overlay_path)
         lesion = np.asarray(result.mask) > 0
         probabilities = np.asarray(result.probability_map, dtype=np.float32) / 255
+        quality = quality_model.assess(result.probabilities)
         print(
             json.dumps(
                 {
@@ -58,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
                     "mean_lesion_probability": round(float(probabilities[lesion].mean()), 4)
                     if lesion.any()
                     else None,
+                    "quality": {
+                        "predicted_dice": quality.predicted_dice,
+                        "needs_review": quality.needs_review,
+                        "reasons": list(quality.reasons),
+                    },
                     "mask": str(mask_path),
                     "overlay": str(overlay_path),
                 }

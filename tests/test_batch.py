@@ -41,11 +41,10 @@ def keys(batch_s3) -> set[str]:
 
 def test_an_image_gets_its_mask_and_the_apis_measurements(batch_s3, batch) -> None:
     data = SAMPLE_JPEG.read_bytes()
-    assert batch.handle(put(batch_s3, "incoming/cohort/ISIC_0000012.jpg", data)) == {
-        "processed": 1,
-        "errors": 0,
-    }
+    answer = batch.handle(put(batch_s3, "incoming/cohort/ISIC_0000012.jpg", data))
     result = json.loads(read(batch_s3, "results/cohort/ISIC_0000012.jpg.json"))
+    review = int(result["quality"]["needs_review"])
+    assert answer == {"processed": 1, "errors": 0, "needs_review": review}
     mask = read(batch_s3, "results/cohort/ISIC_0000012.jpg.mask.png")
     with TestClient(create_app(Settings(model_path=TINY_TFLITE))) as client:
         api = client.post("/v1/segment", files={"file": ("a.jpg", data, "image/jpeg")}).json()
@@ -78,7 +77,7 @@ def test_an_image_gets_its_mask_and_the_apis_measurements(batch_s3, batch) -> No
 )
 def test_a_bad_object_gets_an_error_result_not_a_retry(batch_s3, batch, name, data, status, reason):
     event = put(batch_s3, f"incoming/{name}", data)
-    assert batch.handle(event) == {"processed": 1, "errors": 1}
+    assert batch.handle(event) == {"processed": 1, "errors": 1, "needs_review": 0}
     error = json.loads(read(batch_s3, f"results/{name}.error.json"))
     assert error["status"] == status and reason in error["error"]
     assert error["source"]["key"] == f"incoming/{name}"
@@ -111,7 +110,7 @@ def test_running_a_key_again_gives_the_same_results(batch_s3, batch) -> None:
 
 def test_keys_outside_incoming_are_left_alone(batch_s3, batch) -> None:
     event = put(batch_s3, "results/a.jpg.mask.png", SAMPLE_JPEG.read_bytes())
-    assert batch.handle(event) == {"processed": 1, "errors": 0}
+    assert batch.handle(event) == {"processed": 1, "errors": 0, "needs_review": 0}
     assert keys(batch_s3) == {"results/a.jpg.mask.png"}
 
 
@@ -155,7 +154,7 @@ def test_the_objects_own_length_decides_not_the_events(batch_s3) -> None:
     )
     event = put(batch_s3, "incoming/grew.jpg", SAMPLE_JPEG.read_bytes())
     event["Records"][0]["s3"]["object"]["size"] = 100  # a stale or forged size
-    assert batch.handle(event) == {"processed": 1, "errors": 1}
+    assert batch.handle(event) == {"processed": 1, "errors": 1, "needs_review": 0}
     error = json.loads(read(batch_s3, "results/grew.jpg.error.json"))
     assert error["status"] == 413 and "limit is 10000" in error["error"]
 

@@ -82,12 +82,19 @@ def test_a_folder_comes_back_as_a_table_and_masks(function, cohort, tmp_path, ca
         result = json.loads((out / "json" / f"{sample.name}.json").read_text())
         assert float(row["area"]) == result["measurements"]["area_fraction"]
         assert float(row["confidence"]) == result["confidence"]["mean_certainty"]
+        quality = result["quality"]
+        assert float(row["predicted_dice"]) == quality["predicted_dice"]
+        assert row["needs_review"] == str(quality["needs_review"])
+        assert row["reasons"] == "; ".join(quality["reasons"])
         assert (out / "masks" / f"{sample.name}.mask.png").read_bytes().startswith(b"\x89PNG")
     broken = rows["visit 2/broken.jpg"]
     assert broken["status"] == "error" and broken["error"] and not broken["area"]
     keys = {o["Key"] for o in function.s3.list_objects_v2(Bucket=BATCH_BUCKET)["Contents"]}
     assert "incoming/cohort/notes.txt" not in keys
-    assert "3 uploaded, 0 already" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "3 uploaded, 0 already" in printed
+    flagged = sum(row["needs_review"] == "True" for row in rows.values())
+    assert f"3 of 3 results in {out / 'results.csv'}; {flagged} need review" in printed
 
     # Resuming: nothing is uploaded or downloaded again, the table is the same.
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*.json")}

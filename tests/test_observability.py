@@ -244,6 +244,7 @@ def test_the_batch_function_counts_objects_and_names_no_key(
         "batch",
     )
     by_message = {line["message"]: line for line in lines.lines}
+    assert document["NeedsReview"] == int(by_message["segmented"]["needs_review"])
     assert by_message["segmented"]["key_id"] == key_id(good)
     assert by_message["refused"]["key_id"] == key_id(bad)
     assert by_message["refused"]["status"] == 415

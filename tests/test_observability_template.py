@@ -357,6 +357,7 @@ EMF = {
     "ColdStarts": {"api", "batch"},
     "BatchObjects": {"batch"},
     "BatchErrors": {"batch"},
+    "NeedsReview": {"api", "batch"},
 }
 
 

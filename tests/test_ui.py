@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 import pytest
+from PIL import Image
 
 from servers import ROOT, api_server, free_port
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest
+
+from lesion_api.schemas import DEFAULT_MAX_UPLOAD_BYTES, Quality
+from lesion_ui import api_client, render
 
 SAMPLE = ROOT / "ui" / "samples" / "ISIC_0000035.jpg"
 
@@ -55,6 +62,41 @@ def test_upload_shows_results(monkeypatch, api_url: str) -> None:
     table = at.table[0].value
     assert "area (px)" in table["measurement"].tolist()
     assert "latency:" in texts(at.caption)
+    assert "Looks fine" in texts(at.main.success) and "estimated Dice" in texts(at.main.success)
+    assert "Needs review" not in texts(at.warning)
+
+
+def test_a_doubtful_mask_is_flagged_for_review(monkeypatch, api_url: str) -> None:
+    """A blank image: no lesion found, so the badge says why a person should look."""
+    blank = io.BytesIO()
+    Image.new("RGB", (200, 200), "white").save(blank, format="PNG")
+    at = app_test(monkeypatch, api_url)
+    at.file_uploader(key="uploads").upload("blank.png", blank.getvalue(), "image/png").run()
+    assert not at.exception and not at.error, texts(at.error)
+    badge = texts(at.warning)
+    assert "Needs review" in badge and "estimated Dice 0.00" in badge
+    assert "no lesion found" in badge
+    assert "Looks fine" not in texts(at.main.success)
+
+
+def test_quality_badge_words() -> None:
+    reasons = ["the lesion touches the image's edge", "the model is unsure over much of the image"]
+    flagged = render.quality_badge(
+        Quality(predicted_dice=0.6645, needs_review=True, reasons=reasons)
+    )
+    assert flagged == f"**Needs review** (estimated Dice 0.66): {'; '.join(reasons)}"
+    fine = render.quality_badge(Quality(predicted_dice=0.8123, needs_review=False, reasons=[]))
+    assert fine == "**Looks fine** (estimated Dice 0.81)"
+
+
+def test_the_json_report_carries_the_quality(api_url: str) -> None:
+    data = SAMPLE.read_bytes()
+    result = api_client.segment(
+        api_url, "lesion.jpg", data, "image/jpeg", None, DEFAULT_MAX_UPLOAD_BYTES
+    )
+    report = json.loads(render.report("lesion.jpg", result.body, result.round_trip_ms))
+    assert report["quality"] == result.body.quality.model_dump()
+    assert set(report["quality"]) == {"predicted_dice", "needs_review", "reasons"}
 
 
 def test_sample_button(monkeypatch, api_url: str) -> None:
@@ -99,10 +141,6 @@ def test_api_refusal_shows_its_detail(monkeypatch, api_url: str) -> None:
         / "ISIC2018_Task1_Validation_GroundTruth"
         / "ISIC_0012255_segmentation.png"
     ).read_bytes()
-    import io
-
-    from PIL import Image
-
     small = io.BytesIO()
     Image.open(io.BytesIO(tiny_png)).resize((8, 8)).save(small, format="PNG")
     at.file_uploader(key="uploads").upload("small.png", small.getvalue(), "image/png").run()

@@ -1,5 +1,6 @@
 """End to end in a real browser: Debian's chromium driven by Playwright, against the API and the
-UI started on 127.0.0.1. Uploads a real image, waits for the overlay and the measurements."""
+UI started on 127.0.0.1. Uploads a real image, waits for the overlay, the measurements and the
+quality badge."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def test_upload_in_a_real_browser(tmp_path: Path) -> None:
         table.wait_for(timeout=30_000)
         assert "area (px)" in table.inner_text()
         assert "border irregularity" in table.inner_text()
+        page.get_by_text("estimated Dice").wait_for(timeout=30_000)  # the quality badge
         assert page.locator("img").count() >= 4  # original, overlay, mask, probability
         page.screenshot(path=str(tmp_path / "ui.png"), full_page=True)
         browser.close()

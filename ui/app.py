@@ -77,6 +77,11 @@ for name, data, mime in items:
     except api_client.ApiError as error:
         st.error(f"{name}: {error}")
         continue
+    quality = result.body.quality
+    if quality.needs_review:
+        st.warning(render.quality_badge(quality), icon=":material/warning:")
+    else:
+        st.success(render.quality_badge(quality), icon=":material/check_circle:")
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
     outlined = render.overlay(image, result.mask)
     columns = st.columns(4)

@@ -93,7 +93,8 @@ class Batch:
         return "error"
 
     def process(self, obj: S3Object) -> str:
-        """Segment one object into its results; 'ok', 'error' (an error result) or 'skipped'."""
+        """Segment one object into its results; 'ok', 'review' (segmented, and the mask needs
+        review), 'error' (an error result) or 'skipped'."""
         if not obj.key.startswith(INCOMING) or obj.key.endswith("/"):
             log.info(
                 f"not an image under {INCOMING}: skipped", extra=fields(key_id=key_id(obj.key))
@@ -135,10 +136,14 @@ class Batch:
         log.info(
             "segmented",
             extra=fields(
-                status=200, key_id=key_id(obj.key), bytes=obj.size, total_ms=timings.total_ms
+                status=200,
+                key_id=key_id(obj.key),
+                bytes=obj.size,
+                total_ms=timings.total_ms,
+                needs_review=segmented.result.quality.needs_review,
             ),
         )
-        return "ok"
+        return "review" if segmented.result.quality.needs_review else "ok"
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         """An SQS batch (answered with the messages that failed) or a direct S3 event."""
@@ -164,13 +169,23 @@ class Batch:
             return {"batchItemFailures": failures}
         outcomes = [self.process(obj) for obj in s3_objects(event)]
         self.count(outcomes, 0)
-        return {"processed": len(outcomes), "errors": outcomes.count("error")}
+        return {
+            "processed": len(outcomes),
+            "errors": outcomes.count("error"),
+            "needs_review": outcomes.count("review"),
+        }
 
     def count(self, outcomes: list[str], failed_messages: int) -> None:
-        """BatchObjects (segmented) and BatchErrors (error results and failed messages)."""
+        """BatchObjects (segmented), NeedsReview (of those) and BatchErrors (error results and
+        failed messages)."""
         errors = outcomes.count("error") + failed_messages
+        review = outcomes.count("review")
         self.metrics.emit(
-            {"BatchObjects": (outcomes.count("ok"), "Count"), "BatchErrors": (errors, "Count")}
+            {
+                "BatchObjects": (outcomes.count("ok") + review, "Count"),
+                "NeedsReview": (review, "Count"),
+                "BatchErrors": (errors, "Count"),
+            }
         )
 
 

@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST"],
             allow_headers=["*"],
+            expose_headers=list(segment.QUALITY_HEADERS),
         )
     app.add_middleware(DocsPolicy)
     app.add_middleware(

@@ -10,18 +10,20 @@ from lesion_api.model_store import ModelSourceError, load_model_bytes, sha256_of
 from lesion_api.schemas import ModelInfo
 from lesion_api.settings import Settings
 from segcore.predictor import RuntimeInfo, TFLitePredictor
+from segcore.quality import QualityModel
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class ModelState:
-    """The loaded predictor and its description, or why there is none."""
+    """The loaded predictor, its description and its quality estimate, or why there is none."""
 
     predictor: TFLitePredictor | None
     info: ModelInfo | None
     runtime: RuntimeInfo | None
     error: str | None
+    quality: QualityModel | None = None
 
 
 def load_model(settings: Settings) -> ModelState:
@@ -37,6 +39,7 @@ def load_model(settings: Settings) -> ModelState:
     except (ModelSourceError, ImportError, ValueError, RuntimeError) as error:
         log.error("model not loaded: %s", error)
         return ModelState(None, None, None, str(error))
+    quality = QualityModel.load()
     info = ModelInfo(
         name=settings.model_name,
         flavour=predictor.flavour,
@@ -45,4 +48,11 @@ def load_model(settings: Settings) -> ModelState:
         source=source,
     )
     log.info("model loaded: %s %s from %s", info.name, info.flavour, source)
-    return ModelState(predictor, info, predictor.runtime, None)
+    if quality.model_sha256 != info.sha256:
+        log.warning(
+            "the quality estimate was fitted for model %s, not this one (%s): refit it with "
+            "benchmarks/studies/quality_fit.py",
+            quality.model_sha256[:12],
+            info.sha256[:12],
+        )
+    return ModelState(predictor, info, predictor.runtime, None, quality)

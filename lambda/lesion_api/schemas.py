@@ -79,6 +79,19 @@ class Confidence(BaseModel):
     uncertain_fraction: float = Field(description="fraction of pixels with 0.25 < p < 0.75")
 
 
+class Quality(BaseModel):
+    """How far to trust the mask, estimated from the model's own signals (segcore.quality)."""
+
+    predicted_dice: float = Field(
+        ge=0, le=1, description="the mask's Dice against an expert's, as estimated, 0..1"
+    )
+    needs_review: bool = Field(
+        description="true when the estimate is below the review threshold (about 1 image in "
+        "10 on held-out data): a person should check this mask"
+    )
+    reasons: list[str] = Field(description="why it needs review, in words (empty when it does not)")
+
+
 class Timings(BaseModel):
     decode_ms: float
     inference_ms: float
@@ -100,6 +113,7 @@ class Segmentation(BaseModel):
     )
     measurements: Measurements
     confidence: Confidence
+    quality: Quality
     timings_ms: Timings
 
     def report(self) -> dict[str, Any]:

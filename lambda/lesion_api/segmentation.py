@@ -14,7 +14,7 @@ from lesion_api.imaging import open_upload
 from lesion_api.measurements import confidence, measure
 from lesion_api.memory_budget import MemoryBudget
 from lesion_api.model import ModelState
-from lesion_api.schemas import ImageSize, Segmentation, Timings
+from lesion_api.schemas import ImageSize, Quality, Segmentation, Timings
 from lesion_api.settings import UploadLimits
 from segcore.processing import THRESHOLD
 
@@ -48,7 +48,7 @@ def segment_upload(
     pixel_spacing_mm: float | None,
 ) -> SegmentedUpload:
     """Segment one upload; UploadError (a 4xx) for anything wrong with the file."""
-    assert state.predictor is not None and state.info is not None
+    assert state.predictor is not None and state.info is not None and state.quality is not None
     start = time.perf_counter()
     upload = open_upload(
         data,
@@ -69,6 +69,7 @@ def segment_upload(
         )
         measurements = measure(segmented.mask, pixel_spacing_mm)
         certainty = confidence(segmented.probabilities, segmented.probabilities > THRESHOLD)
+        quality = state.quality.assess(segmented.probabilities)
         size = ImageSize(width=segmented.width, height=segmented.height)
         del segmented
     done = time.perf_counter()
@@ -81,6 +82,11 @@ def segment_upload(
         else None,
         measurements=measurements,
         confidence=certainty,
+        quality=Quality(
+            predicted_dice=quality.predicted_dice,
+            needs_review=quality.needs_review,
+            reasons=list(quality.reasons),
+        ),
         timings_ms=Timings(
             decode_ms=(decoded - start) * 1000,
             inference_ms=(inferred - decoded) * 1000,

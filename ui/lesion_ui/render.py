@@ -8,7 +8,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from lesion_api.schemas import Confidence, Measurements, Segmentation
+from lesion_api.schemas import Confidence, Measurements, Quality, Segmentation
 from segcore.overlay import overlay as outline
 
 
@@ -52,6 +52,14 @@ def measurement_rows(m: Measurements, confidence: Confidence) -> list[dict[str, 
         ]
     rows.append(("model certainty (0..1)", f"{confidence.mean_certainty:.3f}"))
     return [{"measurement": name, "value": value} for name, value in rows]
+
+
+def quality_badge(quality: Quality) -> str:
+    """The badge's words: "Needs review" with the reasons, or "Looks fine"; the estimated Dice."""
+    dice = f"estimated Dice {quality.predicted_dice:.2f}"
+    if not quality.needs_review:
+        return f"**Looks fine** ({dice})"
+    return f"**Needs review** ({dice}): " + "; ".join(quality.reasons)
 
 
 def report(name: str, body: Segmentation, round_trip_ms: float) -> bytes:

@@ -32,6 +32,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+PREDICTED_DICE_HEADER = "X-Predicted-Dice"
+NEEDS_REVIEW_HEADER = "X-Needs-Review"
+QUALITY_HEADERS = (PREDICTED_DICE_HEADER, NEEDS_REVIEW_HEADER)
+"""The quality estimate of an `Accept: image/png` answer, which has no JSON body to carry it."""
+
+
 def _wants_png(accept: str | None) -> bool:
     return accept is not None and "image/png" in accept and "application/json" not in accept
 
@@ -43,6 +49,16 @@ def _wants_png(accept: str | None) -> bool:
         200: {
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
             "description": "JSON result, or the mask PNG itself with Accept: image/png",
+            "headers": {
+                PREDICTED_DICE_HEADER: {
+                    "description": "the PNG answer's quality.predicted_dice",
+                    "schema": {"type": "string", "example": "0.8912"},
+                },
+                NEEDS_REVIEW_HEADER: {
+                    "description": "the PNG answer's quality.needs_review",
+                    "schema": {"type": "string", "enum": ["true", "false"]},
+                },
+            },
         },
         **ERRORS,
     },
@@ -88,7 +104,7 @@ def segment(
         pixel_spacing_mm,
     )
     result = segmented.result
-    timings, image = result.timings_ms, result.image
+    timings, image, quality = result.timings_ms, result.image, result.quality
     megapixels = image.width * image.height / 1e6
     log.info(
         "segmented",
@@ -100,6 +116,8 @@ def segment(
             decode_ms=round(timings.decode_ms, 2),
             inference_ms=round(timings.inference_ms, 2),
             total_ms=round(timings.total_ms, 2),
+            predicted_dice=quality.predicted_dice,
+            needs_review=quality.needs_review,
             model_sha256=result.model.sha256,
         ),
     )
@@ -110,8 +128,13 @@ def segment(
             "InferenceLatency": (timings.inference_ms, "Milliseconds"),
             "TotalLatency": (timings.total_ms, "Milliseconds"),
             "ImageMegapixels": (megapixels, "None"),
+            "NeedsReview": (int(quality.needs_review), "Count"),
         }
     )
     if _wants_png(accept):
-        return Response(segmented.mask_png, media_type="image/png")
+        headers = {
+            PREDICTED_DICE_HEADER: f"{quality.predicted_dice:.4f}",
+            NEEDS_REVIEW_HEADER: "true" if quality.needs_review else "false",
+        }
+        return Response(segmented.mask_png, media_type="image/png", headers=headers)
     return result
