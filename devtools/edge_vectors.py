@@ -1,7 +1,9 @@
 """What the on-device app must reproduce, generated from segcore: `edge/site/pipeline.json` (the
-served constants and the model's sha256) and `edge/test/vectors.json.gz` (resized inputs, model
-outputs, probabilities, masks and measurements of the committed fixtures) that `node --test`
-checks the JavaScript against. tests/test_edge_vectors.py fails when either is stale.
+served constants, the quality estimate's fitted model and the model's sha256) and
+`edge/test/vectors.json.gz` (resized inputs, model outputs, probabilities, masks, measurements
+and quality estimates of the committed fixtures, and of made-up probability maps) that
+`node --test` checks the JavaScript against. tests/test_edge_vectors.py fails when either is
+stale.
 
 python -m devtools.edge_vectors            # rewrite both
 """
@@ -23,11 +25,13 @@ from PIL import Image
 from lesion_api.imaging import MIN_SIDE
 from lesion_api.measurements import confidence, measure
 from lesion_api.settings import Settings
+from segcore.components import components
 from segcore.decoding import OVERSAMPLING, draft_for_model, read_for_model, reduce_to_model
 from segcore.flips import TEST_TIME_FLIPS, averaged, maps_back, views_of
 from segcore.paths import DEPLOYED_MODEL, REPOSITORY
 from segcore.predictor import TFLitePredictor, load_interpreter_class
 from segcore.processing import THRESHOLD, mask_image, preprocess, probability_image
+from segcore.quality import MAX_COMPONENTS, SIGNALS, UNCERTAIN, QualityModel, signals
 
 PIPELINE = REPOSITORY / "edge" / "site" / "pipeline.json"
 VECTORS = REPOSITORY / "edge" / "test" / "vectors.json.gz"
@@ -124,6 +128,35 @@ def pipeline_config(predictor: TFLitePredictor, interpreter: Any, model: Path) -
         "oversampling": OVERSAMPLING,
         "max_image_pixels": Settings.model_fields["max_image_pixels"].default,
         "min_side": MIN_SIDE,
+        "quality": quality_config(QualityModel.load()),
+    }
+
+
+def quality_config(model: QualityModel) -> dict[str, Any]:
+    """segcore.quality's estimate as the app computes it: the signals' order and bands, the
+    fitted model (segcore/quality.json) and the review threshold."""
+    return {
+        "signals": list(SIGNALS),
+        "means": list(model.means),
+        "scales": list(model.scales),
+        "coefficients": list(model.coefficients),
+        "intercept": model.intercept,
+        "threshold": model.threshold,
+        "lesion_threshold": THRESHOLD,
+        "uncertain": list(UNCERTAIN),
+        "max_components": MAX_COMPONENTS,
+        "model_sha256": model.model_sha256,
+    }
+
+
+def quality_of(model: QualityModel, probabilities: np.ndarray) -> dict[str, Any]:
+    """segcore.quality's signals and estimate of a probability map on the model's grid."""
+    quality = model.assess(probabilities)
+    return {
+        "signals": signals(probabilities),
+        "predicted_dice": quality.predicted_dice,
+        "needs_review": quality.needs_review,
+        "reasons": list(quality.reasons),
     }
 
 
@@ -189,6 +222,7 @@ def image_vector(
         "mask": b64(np.asarray(mask)),
         "measurements": measure(mask, 0.0125).model_dump(),
         "confidence": confidence(probabilities, probabilities > THRESHOLD).model_dump(),
+        "quality": quality_of(QualityModel.load(), probabilities),
     }
 
 
@@ -232,6 +266,87 @@ def mask_vectors() -> list[dict[str, Any]]:
             }
         )
     return vectors
+
+
+def disc(size: int, cx: float, cy: float, radius: float, edge: float) -> np.ndarray:
+    """A soft disc: 1 inside, falling to 0 over `edge` pixels around the radius."""
+    y, x = np.mgrid[0:size, 0:size]
+    soft: np.ndarray = np.clip((radius - np.hypot(x - cx, y - cy)) / edge + 0.5, 0, 1)
+    return soft
+
+
+def quality_maps(size: int) -> dict[str, np.ndarray]:
+    """Made-up probability maps (float32, size x size) for the quality estimate: one of each kind
+    of result it tells apart."""
+    rng = np.random.default_rng(29)
+    y, x = np.mgrid[0:size, 0:size]
+    blobs = np.maximum(disc(size, 60, 66, 30, 6), 0.8 * disc(size, 95, 40, 9, 4))
+    several = np.zeros((size, size))
+    for cx, cy in ((20, 20), (60, 25), (100, 30), (30, 90), (70, 100), (105, 95), (64, 62)):
+        several = np.maximum(several, disc(size, cx, cy, 7, 2))
+    one_per_part = np.zeros((size, size))
+    for cx, cy in ((40, 40), (88, 80)):
+        one_per_part = np.maximum(one_per_part, disc(size, cx, cy, 12, 3))
+    diagonal = ((x + y) % 9 == 0) & (x > 30) & (x < 90) & (y > 30) & (y < 90)
+    squares = (
+        ((x < 5) & (y > 60) & (y < 66))
+        | ((x > 40) & (x < 46) & (y > 20) & (y < 25))
+        | ((x > 90) & (x < 95) & (y > 100) & (y < 104))
+    )
+    short_rim = (y == 25) & (x > 40) & (x < 48)
+    half_disc = disc(size, 0, 64, 50, 1) > 0.5
+    half_ring = (disc(size, 0, 64, 54, 1) > 0.5) & ~half_disc
+    bars = (np.abs(y - 64) < 12) & ((np.abs(x - 24) < 12) | (np.abs(x - 64) < 12) | (x > 92))
+    bars &= x < 118
+    maps = {
+        "random": rng.random((size, size)),
+        "blobs": 0.02 + 0.96 * blobs,
+        "several components": 0.01 + 0.98 * several,
+        "two parts": 0.05 + 0.9 * one_per_part,
+        "diagonal touching only at corners": np.where(diagonal, 0.9, 0.1),
+        "touching the border": 0.01 + 0.98 * disc(size, 10, 70, 40, 5),
+        "unsure at the border": np.where(half_disc, 0.78, np.where(half_ring, 0.3, 0.02)),
+        "unsure in three parts": np.where(bars, 0.8, 0.03),
+        "certain, small, at the border": np.where(squares, 0.95, np.where(short_rim, 0.3, 0.0)),
+        "all lesion": np.full((size, size), 0.7),
+        "large": 0.03 + 0.96 * disc(size, 64, 64, 70, 8),
+        "empty": 0.2 * rng.random((size, size)),
+        "faint": 0.1 + 0.5 * disc(size, 64, 64, 25, 10) + 0.05 * rng.random((size, size)),
+        "a small faint spot": 0.05 + 0.5 * disc(size, 70, 50, 3, 2),
+    }
+    return {name: m.astype(np.float32) for name, m in maps.items()}
+
+
+def quality_vectors(size: int) -> dict[str, Any]:
+    """segcore.quality on the made-up maps (with segcore.components' labels), and Python's
+    formatting and rounding of a few awkward numbers (ties at the last digit) the reasons and
+    the estimate go through."""
+    model = QualityModel.load()
+    maps = []
+    for name, probabilities in quality_maps(size).items():
+        labels, count = components(probabilities > THRESHOLD)
+        maps.append(
+            {
+                "name": name,
+                "size": size,
+                "probabilities": b64(probabilities),
+                "labels": b64(labels.astype(np.int32)),
+                "count": count,
+                **quality_of(model, probabilities),
+            }
+        )
+    numbers = [0.125, 0.375, 0.005, 0.015, 0.03125, 0.09375, 0.00125, 0.5, 1.0, 0.0, 2 / 3]
+    numbers += [0.8812345, 0.12345, 0.99995, 0.00005, 1e-5, 0.000061035, 0.7631519315713856]
+    formats = [
+        {
+            "value": v,
+            "fixed_2": f"{v:.2f}",
+            "percent_1": f"{v:.1%}",
+            "round_4": round(v, 4),
+        }
+        for v in numbers
+    ]
+    return {"maps": maps, "formats": formats}
 
 
 def vectors(model: Path = DEPLOYED_MODEL) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -283,6 +398,7 @@ def vectors(model: Path = DEPLOYED_MODEL) -> tuple[dict[str, Any], dict[str, Any
         "images": [image_vector(p, predictor, interpreter, predictor.flips) for p in IMAGES],
         "mirrors": mirror_vector(quantization),
         "masks": mask_vectors(),
+        "quality": quality_vectors(size),
     }
 
 

@@ -1,8 +1,8 @@
 """The on-device app (build/edge, `make edge`) in a real browser: Debian's chromium driven by
 Playwright, the site served on 127.0.0.1 by devtools/edge_server.py with edge/headers.json's
-headers. The model's output is Python LiteRT's to the byte, masks agree with the served ones,
-nothing goes over the network once the page has loaded (and it works offline), and bad files get
-a message in the page."""
+headers. The model's output is Python LiteRT's to the byte, masks and quality estimates agree
+with the served ones, nothing goes over the network once the page has loaded (and it works
+offline), and bad files get a message in the page."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from devtools.edge_vectors import VECTORS
 from segcore.decoding import read_for_model
 from segcore.paths import DEPLOYED_MODEL
 from segcore.predictor import TFLitePredictor
+from segcore.quality import QualityModel
 from servers import ROOT, edge_server
 
 pytestmark = pytest.mark.browser
@@ -39,6 +40,8 @@ JPEGS = [
     FIXTURES / "crafted" / "exif_short_as_ascii.jpg",
 ]
 MIN_DICE = 0.995
+MAX_PREDICTED_DICE_GAP = 0.02
+"""The browser's map of a JPEG differs slightly from the API's (its DCT-scaled decode)."""
 DOWNLOADS_PER_PAGE = 7
 CACHED = """async () => {
     for (const key of await caches.keys()) {
@@ -84,7 +87,30 @@ def segment(page: Any, files: list[Path]) -> list[dict[str, Any]]:
         f"() => lesionEdge.results.length >= {before + len(files)}", timeout=120_000
     )
     results: list[dict[str, Any]] = page.evaluate("() => lesionEdge.results")
+    for result in results[before:]:
+        if "error" not in result:
+            assert_quality(result)
     return results[before:]
+
+
+def assert_quality(result: dict[str, Any]) -> None:
+    """A result carries the API's quality fields, as the API has them."""
+    quality = result["quality"]
+    assert set(quality) == {"predicted_dice", "needs_review", "reasons"}, quality
+    assert 0 <= quality["predicted_dice"] <= 1, quality
+    assert round(quality["predicted_dice"], 4) == quality["predicted_dice"], quality
+    assert isinstance(quality["needs_review"], bool), quality
+    assert all(isinstance(r, str) for r in quality["reasons"]), quality
+    assert bool(quality["reasons"]) == quality["needs_review"], quality
+
+
+def shown_quality(page: Any, card: int) -> str:
+    """The quality badge's words on the `card`-th result."""
+    article = page.locator("article.result").nth(card)
+    review = article.get_attribute("data-review")
+    text: str = article.locator("p.quality").inner_text()
+    assert review in ("true", "false"), review
+    return text
 
 
 def offered_mask(page: Any, card: int) -> np.ndarray:
@@ -96,10 +122,17 @@ def offered_mask(page: Any, card: int) -> np.ndarray:
         return np.asarray(png.convert("L"))
 
 
-def served_mask(path: Path) -> np.ndarray:
+def served(path: Path) -> tuple[np.ndarray, dict[str, Any]]:
+    """The API's mask of an image and its quality estimate (lesion_api.segmentation's)."""
     predictor = TFLitePredictor(DEPLOYED_MODEL)
     with Image.open(path) as image:
-        return np.asarray(predictor.segment(read_for_model(image, predictor.input_size)).mask)
+        segmented = predictor.segment(read_for_model(image, predictor.input_size))
+    quality = QualityModel.load().assess(segmented.probabilities)
+    return np.asarray(segmented.mask), {
+        "predicted_dice": quality.predicted_dice,
+        "needs_review": quality.needs_review,
+        "reasons": list(quality.reasons),
+    }
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
@@ -143,23 +176,41 @@ def test_masks_agree_with_the_served_ones(browser: Any, site_url: str, tmp_path:
     files = [*JPEGS, png]
     context = browser.new_context(accept_downloads=True)
     agreement = {}
+    estimates = {}
     # A page at a time for a few files: chromium stops a page's downloads after ten.
     for start in range(0, len(files), DOWNLOADS_PER_PAGE):
         batch = files[start : start + DOWNLOADS_PER_PAGE]
         page = opened(context, site_url)
         for card, (path, result) in enumerate(zip(batch, segment(page, batch), strict=True)):
             assert "error" not in result, (path.name, result)
-            mask, served = offered_mask(page, card), served_mask(path)
-            assert mask.shape == served.shape
-            exact = float(np.mean((mask > 128) == (served > 128)))
-            agreement[path.name] = (dice(mask, served), exact)
+            mask, (served_mask, served_quality) = offered_mask(page, card), served(path)
+            assert mask.shape == served_mask.shape
+            exact = float(np.mean((mask > 128) == (served_mask > 128)))
+            agreement[path.name] = (dice(mask, served_mask), exact)
             assert agreement[path.name][0] >= MIN_DICE, agreement
             assert result["measurements"]["area_px"] == int((mask > 128).sum())
+            quality = result["quality"]
+            estimates[path.name] = (quality, served_quality)
+            assert quality["needs_review"] == served_quality["needs_review"], estimates[path.name]
+            gap = abs(quality["predicted_dice"] - served_quality["predicted_dice"])
+            assert gap <= MAX_PREDICTED_DICE_GAP, estimates[path.name]
+            shown = shown_quality(page, card)
+            dice_words = f"estimated Dice {quality['predicted_dice']:.2f}"
+            if quality["needs_review"]:
+                assert shown == f"Needs review ({dice_words}): " + "; ".join(quality["reasons"])
+            else:
+                assert shown == f"Looks fine ({dice_words})", shown
         page.close()
     # A PNG is decoded exactly in both places, and then every step is the same arithmetic.
     assert agreement[png.name] == (1.0, 1.0), agreement
+    assert estimates[png.name][0] == estimates[png.name][1], estimates[png.name]
 
     print(json.dumps(agreement, indent=1))  # JPEG: the server decodes at a reduced DCT scale
+    print(
+        json.dumps(
+            {name: [a["predicted_dice"], b["predicted_dice"]] for name, (a, b) in estimates.items()}
+        )
+    )
     context.close()
 
 

@@ -5,6 +5,7 @@ criteria written first (`benchmarks/studies/second_look_criteria.md`).
     python -m isic.darker_skin make --data ../shared/data --split models/split.json --out runs/dark
     python -m benchmarks.studies.quality_fit --data ../shared/data --split models/split.json \
         --hard-cases runs/hard --darker-skin runs/dark
+    python -m benchmarks.studies.quality_fit --table    # the model card's table, from the JSON
 
 Every image is the served prediction (segcore), scored with the official Dice. The figures
 reported are out of fold (5 folds grouped by ISIC id: an id's crop, full field, hard case and
@@ -47,6 +48,7 @@ FOLDS = 5
 SEED = 29
 FAILURE = 0.7
 FLAGGED_SHARE = 0.10
+BOOTSTRAP = 1000
 DARK_LEVELS = range(1, 6)
 REPORT = REPOSITORY / "benchmarks" / "quality.json"
 PLOT = REPOSITORY / "models" / "quality_reliability.png"
@@ -146,6 +148,24 @@ def auroc(failed: np.ndarray, risk: np.ndarray) -> float | None:
     return float(greater + ties / 2)
 
 
+def interval(
+    failed: np.ndarray, predicted: np.ndarray, flagged: np.ndarray
+) -> dict[str, list[float]]:
+    """95 % bootstrap intervals (images resampled) of the AUROC and the failures caught."""
+    rng = np.random.default_rng(SEED)
+    aurocs, caught = [], []
+    for _ in range(BOOTSTRAP):
+        pick = rng.integers(0, len(failed), len(failed))
+        value = auroc(failed[pick], -predicted[pick])
+        if value is not None:
+            aurocs.append(value)
+            caught.append(float(flagged[pick][failed[pick]].mean()))
+    return {
+        "auroc_ci95": np.percentile(aurocs, [2.5, 97.5]).tolist(),
+        "failures_caught_ci95": np.percentile(caught, [2.5, 97.5]).tolist(),
+    }
+
+
 def report_of(items: list[Item], predicted: np.ndarray, flagged: np.ndarray) -> dict[str, Any]:
     dice = np.asarray([item.dice for item in items])
     failed = dice < FAILURE
@@ -155,6 +175,7 @@ def report_of(items: list[Item], predicted: np.ndarray, flagged: np.ndarray) -> 
         "auroc": auroc(failed, -predicted),
         "flagged_share": float(flagged.mean()),
         "failures_caught": float(flagged[failed].mean()) if failed.any() else None,
+        **(interval(failed, predicted, flagged) if failed.any() else {}),
         "mean_abs_error": float(np.abs(predicted - dice).mean()),
         "mean_dice": float(dice.mean()),
         "mean_predicted_dice": float(predicted.mean()),
@@ -191,18 +212,55 @@ def reliability_plot(items: list[Item], predicted: np.ndarray, out: Path) -> Non
     plt.close(fig)
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def table(document: dict[str, Any]) -> str:
+    """The out-of-fold figures as a Markdown table (what the model card shows), from its JSON."""
+    lines = [
+        f"| set | images | failures (Dice < {FAILURE}) | AUROC (95 % CI) | flagged "
+        "| failures caught (95 % CI) "
+        "| mean abs. error of the estimate |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    goal = "held-out + hard cases (the goal)"
+    rows = {**document["by_set"], goal: document["held_out_and_hard_cases"]}
+    for name, row in rows.items():
+        auroc_text, caught = "-", _share(row["failures_caught"])
+        if row["auroc"] is not None:
+            low, high = row["auroc_ci95"]
+            auroc_text = f"{row['auroc']:.3f} ({low:.3f}..{high:.3f})"
+            low, high = row["failures_caught_ci95"]
+            caught += f" ({low:.0%}..{high:.0%})"
+        lines.append(
+            f"| {NAMES.get(name, name)} | {row['images']} | {row['failures']} | {auroc_text} "
+            f"| {_share(row['flagged_share'])} | {caught} "
+            f"| {row['mean_abs_error']:.3f} |"
+        )
+    lines.append(
+        f"\nMeasured {document['measured']} ({document['machine']}), out of "
+        f"{document['folds']} folds grouped by ISIC id."
+    )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.studies.quality_fit", description=__doc__
     )
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--split", type=Path, required=True)
-    parser.add_argument("--hard-cases", type=Path, required=True, help="isic.hard_cases make's out")
-    parser.add_argument(
-        "--darker-skin", type=Path, required=True, help="isic.darker_skin make's out"
-    )
+    parser.add_argument("--table", action="store_true", help="print the committed report's table")
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--split", type=Path)
+    parser.add_argument("--hard-cases", type=Path, help="isic.hard_cases make's out")
+    parser.add_argument("--darker-skin", type=Path, help="isic.darker_skin make's out")
     parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL)
     args = parser.parse_args(argv)
+    if args.table:
+        print(table(json.loads(REPORT.read_text())), end="")
+        return 0
+    if not (args.data and args.split and args.hard_cases and args.darker_skin):
+        parser.error("--data, --split, --hard-cases and --darker-skin (or --table)")
     predictor = TFLitePredictor(args.model, num_threads=2)
     standard = standard_set_samples(args.data, args.split)
     items: list[Item] = []

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     if args.table:
-        print(table(json.loads(args.table.read_text())))
+        print(table(json.loads(args.table.read_text())), end="")
         return 0
     if not (args.data and args.split and args.hard_cases and args.out):
         parser.error("--data, --split, --hard-cases and --out (or --table)")
@@ -224,7 +224,13 @@ def table(document: dict[str, Any]) -> str:
             cells.append(f"{row['dice'][s]:.4f} ({delta}; {row['triggered'][s]})")
         mark = " **(served)**" if name == document["chosen"] else ""
         lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    chosen = document["chosen"] or "none: no configuration met the criteria"
+    lines.append(
+        f"\nServed: {chosen}. Measured {document['measured']} ({document['machine']}); a second "
+        f"look's model call p50 {document['second_look_ms_p50']:.1f} ms (one look "
+        f"{document['one_look_ms_p50']:.1f} ms)."
+    )
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 /**
  * The page: load and verify the model, segment the picked images one after another, show and
- * offer each result, and the batch CSV. Nothing leaves the device: the page only ever talks to
- * its own origin (and its Content-Security-Policy says so).
+ * offer each result (with its quality estimate: "Needs review" and why, or "Looks fine"), and
+ * the batch CSV. Nothing leaves the device: the page only ever talks to its own origin (and its
+ * Content-Security-Policy says so).
  * @module
  */
 
 import { ImageRefused } from './header.js';
 import { loadModel } from './model.js';
 import { maskPng } from './png.js';
+import { badge } from './quality.js';
 import { pictures, legendGradient } from './render.js';
 import { csvRow, stem, toCsv } from './report.js';
 import { segmentFile } from './segment.js';
@@ -103,6 +105,10 @@ async function main() {
   status.textContent = 'Loading the model…';
   const model = await loadModel(pipeline, document.baseURI, new URLSearchParams(location.search).get('threads') !== '0');
   byId('model').textContent = `${pipeline.model.name} (${pipeline.model.flavour}), sha256 ${model.sha256} — checked`;
+  if (pipeline.quality.model_sha256 !== model.sha256) {
+    // As the API does, the estimate is still given, with a word that it belongs to another model.
+    byId('model').append(element('span', { class: 'notice' }, [`; the quality estimate was fitted for model ${pipeline.quality.model_sha256.slice(0, 12)}…, not this one`]));
+  }
   byId('runtime').textContent = `LiteRT.js ${model.version}, ${model.build} build${model.fallback ? `: ${model.fallback}` : ''}`;
   byId('runtime').classList.toggle('notice', model.fallback !== null);
   byId('legend').style.background = legendGradient();
@@ -132,9 +138,13 @@ async function main() {
         canvasPng(pics.probability),
       ]);
       const name = stem(file.name);
+      const { label, detail } = badge(report.quality);
+      const review = report.quality.needs_review;
       /** @param {Blob} png @param {string} caption */
       const figure = (png, caption) => element('figure', {}, [element('img', { src: URL.createObjectURL(png), alt: `${caption} of ${file.name}` }), element('figcaption', {}, [caption])]);
+      card.dataset.review = String(review);
       card.append(
+        element('p', { class: `quality ${review ? 'needs-review' : 'looks-fine'}` }, [element('strong', { class: 'badge' }, [label]), detail]),
         element('div', { class: 'pictures' }, [figure(overlayPng, 'lesion outline'), figure(maskFile, 'mask'), figure(probabilityPng, 'probability (confidence)')]),
         element('table', {}, rows(report).map(([k, v]) => element('tr', {}, [element('th', {}, [k]), element('td', {}, [v])]))),
         element('p', { class: 'caption' }, [`${report.image.width}x${report.image.height}, ${report.timings_ms.total_ms.toFixed(0)} ms on this device (${report.timings_ms.inference_ms.toFixed(0)} ms model and mask)`]),

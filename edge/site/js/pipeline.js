@@ -14,7 +14,8 @@ import { dctScaleRows, resample, resampleRows } from './resample.js';
  *   model: { file: string, sha256: string, flavour: string, input_size: number, name: string },
  *   output_quantization: { scale: number, zero_point: number },
  *   flips: number, threshold: number, oversampling: number,
- *   max_image_pixels: number, min_side: number
+ *   max_image_pixels: number, min_side: number,
+ *   quality: import('./quality.js').QualityModel
  * }} Pipeline
  */
 

@@ -7,22 +7,25 @@
 /**
  * @typedef {import('./measure.js').Measurements} Measurements
  * @typedef {import('./measure.js').Confidence} Confidence
+ * @typedef {import('./quality.js').Quality} Quality
  * @typedef {{ name: string, flavour: string, sha256: string, input_size: number, source: string }} ModelInfo
  * @typedef {{ name: string, version: string, build: string }} RuntimeInfo
  * @typedef {{ decode_ms: number, inference_ms: number, postprocess_ms: number, total_ms: number }} Timings
  * @typedef {{
  *   file: string, model: ModelInfo, runtime: RuntimeInfo, image: { width: number, height: number },
- *   measurements: Measurements, confidence: Confidence, timings_ms: Timings
+ *   measurements: Measurements, confidence: Confidence, quality: Quality, timings_ms: Timings
  * }} Report
  */
 
-/** The CSV's columns, in order: the report's fields, flattened. */
+/** The CSV's columns, in order: the report's fields, flattened (a result's reasons in one
+ * cell, joined with "; " as the batch CSV has them). */
 export const CSV_COLUMNS = [
   'file', 'status', 'width', 'height', 'lesion_found', 'area_px', 'area_fraction',
   'bounding_box_x', 'bounding_box_y', 'bounding_box_width', 'bounding_box_height',
   'equivalent_diameter_px', 'perimeter_px', 'asymmetry', 'border_irregularity',
   'pixel_spacing_mm', 'area_mm2', 'equivalent_diameter_mm', 'perimeter_mm',
-  'mean_certainty', 'lesion_mean_probability', 'uncertain_fraction', 'model_sha256', 'error',
+  'mean_certainty', 'lesion_mean_probability', 'uncertain_fraction',
+  'predicted_dice', 'needs_review', 'reasons', 'model_sha256', 'error',
 ];
 
 /**
@@ -57,6 +60,9 @@ export function csvRow({ file, report, error }) {
     mean_certainty: report.confidence.mean_certainty,
     lesion_mean_probability: report.confidence.lesion_mean_probability,
     uncertain_fraction: report.confidence.uncertain_fraction,
+    predicted_dice: report.quality.predicted_dice,
+    needs_review: report.quality.needs_review,
+    reasons: report.quality.reasons.join('; '),
     model_sha256: report.model.sha256,
     error: null,
   };

@@ -1,12 +1,14 @@
 /**
  * One image segmented on the device, end to end: decode, model input, model, probabilities,
- * mask, measurements, in the served order (segcore.predictor.segment, lesion_api.segmentation).
+ * mask, measurements and the quality estimate, in the served order (segcore.predictor.segment,
+ * lesion_api.segmentation).
  * @module
  */
 
 import { decodeFile } from './decode.js';
 import { confidence, measure } from './measure.js';
 import { cutMask, levels, preprocess, probabilities, probabilityMap, views } from './pipeline.js';
+import { assess } from './quality.js';
 
 /**
  * @typedef {import('./pipeline.js').Pipeline} Pipeline
@@ -41,6 +43,7 @@ export async function segmentFile(file, pipeline, model, pixelSpacingMm) {
   const inferred = performance.now();
   const measurements = measure(mask, image.width, image.height, pixelSpacingMm);
   const certainty = confidence(p, pipeline.threshold);
+  const quality = assess(p, pipeline.quality);
   const done = performance.now();
   return {
     mask,
@@ -53,6 +56,7 @@ export async function segmentFile(file, pipeline, model, pixelSpacingMm) {
       image: { width: image.width, height: image.height },
       measurements,
       confidence: certainty,
+      quality,
       timings_ms: { decode_ms: decoded - start, inference_ms: inferred - decoded, postprocess_ms: done - inferred, total_ms: done - start },
     },
   };
