@@ -2,6 +2,7 @@
 (read-only root, /tmp a tmpfs, an unprivileged user, its Runtime Interface Emulator).
 
     python -m benchmarks.cold_start [--image lesion-api:latest] [--runs 7] [--json PATH]
+        [--baseline IMAGE --baseline-label TEXT]
 
 For each variant, --runs fresh containers each answer one API Gateway event (a 1024x768 JPEG)
 and then 10 more; the emulator reports INIT (imports + model load) and each invocation's
@@ -13,6 +14,12 @@ gc.disable() made a no-op), and with numpy's BLAS thread pool (OPENBLAS_NUM_THRE
 Also: where INIT goes (`python -X importtime`, self time summed by top-level package), which
 modules the first request still imports (lazily), and the serving layer's size by package.
 Goals: INIT <= 0.3 s, serving layer <= 120 MB, warm p50 <= 60 ms.
+
+Absolute times differ between machines (and between runs on a shared one): with --baseline,
+another image (e.g. one built from an older commit:
+`git worktree add /tmp/before REV && docker build -t lesion-api:before -f lambda/Dockerfile
+/tmp/before`) starts in turn with this one, and the report gives this image's INIT as a ratio of
+the baseline's, measured in the same run.
 """
 
 from __future__ import annotations
@@ -151,6 +158,21 @@ def layer_sizes(image: str) -> dict[str, object]:
     return {"serving_layer_mb": round((ours - base) / 1e6, 1), "by_entry_mb": top}
 
 
+def baseline(image: str, other: str, runs: int, payload: dict[str, Any]) -> dict[str, Any]:
+    """INIT of this image and of another, started in turn (as shipped), and their ratio."""
+    ours, theirs = [], []
+    for _ in range(runs):
+        ours.append(one_cold_start(image, {}, payload)["init_ms"])
+        theirs.append(one_cold_start(other, {}, payload)["init_ms"])
+    init_ms, baseline_ms = statistics.median(ours), statistics.median(theirs)
+    return {
+        "image": other,
+        "init_ms": round(init_ms, 1),
+        "baseline_init_ms": round(baseline_ms, 1),
+        "init_vs_baseline": round(init_ms / baseline_ms, 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.cold_start", description=__doc__.split("\n\n")[0]
@@ -158,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image", default="lesion-api:latest")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "cold_start.json")
+    parser.add_argument("--baseline", help="another image, started in turn with this one")
+    parser.add_argument("--baseline-label", default="", help="what the baseline is (for the JSON)")
     args = parser.parse_args(argv)
     payload = upload_event()
     standin = docker("image", "inspect", "-f", "{{json .Config.Labels}}", LAMBDA_BASE)
@@ -178,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {name} | {medians['init_ms']} | {medians['first_ms']} | {medians['warm_p50_ms']} |"
         )
+    if args.baseline:
+        against = baseline(args.image, args.baseline, args.runs, payload)
+        report["baseline"] = {**against, "label": args.baseline_label}
+        print("against the baseline, in turn:", report["baseline"])
     imports: dict[str, list[float]] = {name: [] for name in IMPORT_VARIANTS}
     for _ in range(args.runs):  # interleaved, so drifts in machine load hit every variant alike
         for name, (patch, env) in IMPORT_VARIANTS.items():

@@ -238,9 +238,11 @@ def table(document: dict[str, Any]) -> str:
             f"| {_share(row['flagged_share'])} | {caught} "
             f"| {row['mean_abs_error']:.3f} |"
         )
+    alone = document["signal_auroc_alone"]["lesion_mean_probability"]
     lines.append(
         f"\nMeasured {document['measured']} ({document['machine']}), out of "
-        f"{document['folds']} folds grouped by ISIC id."
+        f"{document['folds']} folds grouped by ISIC id. The lesion's mean probability alone: "
+        f"AUROC {alone:.3f} on held-out + hard cases."
     )
     return "\n".join(lines) + "\n"
 

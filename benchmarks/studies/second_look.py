@@ -225,10 +225,16 @@ def table(document: dict[str, Any]) -> str:
         mark = " **(served)**" if name == document["chosen"] else ""
         lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
     chosen = document["chosen"] or "none: no configuration met the criteria"
+    gain = max(
+        np.mean([row["dice"][s] - row["one_look_dice"][s] for s in CHOSEN_ON])
+        for row in document["configurations"].values()
+    )
     lines.append(
-        f"\nServed: {chosen}. Measured {document['measured']} ({document['machine']}); a second "
-        f"look's model call p50 {document['second_look_ms_p50']:.1f} ms (one look "
-        f"{document['one_look_ms_p50']:.1f} ms)."
+        f"\nBest gain in the mean of the full-field and hard-case Dice: {gain:+.4f} (the criteria "
+        f"ask {MIN_GAIN:+.3f}). Served: {chosen}. Measured {document['measured']} "
+        f"({document['machine']}); a second look (find, crop, model call) p50 "
+        f"{document['second_look_ms_p50']:.1f} ms, a whole-field model call "
+        f"{document['one_look_ms_p50']:.1f} ms."
     )
     return "\n".join(lines) + "\n"
 
