@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import io
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,11 @@ import numpy as np
 from PIL import Image
 
 from lesion_api.imaging import MIN_SIDE
-from lesion_api.measurements import confidence, measure
 from lesion_api.settings import Settings
 from segcore.components import components
 from segcore.decoding import OVERSAMPLING, draft_for_model, read_for_model, reduce_to_model
 from segcore.flips import TEST_TIME_FLIPS, averaged, maps_back, views_of
+from segcore.measurements import confidence, measure
 from segcore.paths import DEPLOYED_MODEL, REPOSITORY
 from segcore.predictor import TFLitePredictor, load_interpreter_class
 from segcore.processing import THRESHOLD, mask_image, preprocess, probability_image
@@ -220,8 +221,8 @@ def image_vector(
         "levels": b64(levels),
         "probability_sha256": hashlib.sha256(full.tobytes()).hexdigest(),
         "mask": b64(np.asarray(mask)),
-        "measurements": measure(mask, 0.0125).model_dump(),
-        "confidence": confidence(probabilities, probabilities > THRESHOLD).model_dump(),
+        "measurements": asdict(measure(mask, 0.0125)),
+        "confidence": asdict(confidence(probabilities, probabilities > THRESHOLD)),
         "quality": quality_of(QualityModel.load(), probabilities),
     }
 
@@ -262,7 +263,7 @@ def mask_vectors() -> list[dict[str, Any]]:
                 "width": mask.width,
                 "height": mask.height,
                 "mask": b64(np.asarray(mask)),
-                "measurements": measure(mask, None).model_dump(),
+                "measurements": asdict(measure(mask, None)),
             }
         )
     return vectors

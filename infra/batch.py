@@ -34,9 +34,10 @@ from lesion_api.batch_layout import INCOMING, RESULT_SUFFIXES, result_key, resul
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".mpo"}
 CSV_FIELDS = (
-    "id", "status", "area", "diameter", "asymmetry", "border", "confidence",
-    "predicted_dice", "needs_review", "reasons", "error",
+    "id", "status", "area_fraction", "equivalent_diameter_px", "asymmetry",
+    "border_irregularity", "mean_certainty", "predicted_dice", "needs_review", "reasons", "error",
 )  # fmt: skip
+"""The API's own field names (measurements, confidence, quality), one row per image."""
 LOCAL_SUFFIXES = (".json", ".error.json", ".mask.png")
 MAX_NAME_BYTES = 255
 """The longest file name most file systems take (bytes)."""
@@ -187,11 +188,11 @@ def row(item: Item, out: Path) -> dict[str, object]:
         return {
             "id": item.id,
             "status": "ok",
-            "area": m["area_fraction"],
-            "diameter": m["equivalent_diameter_px"],
+            "area_fraction": m["area_fraction"],
+            "equivalent_diameter_px": m["equivalent_diameter_px"],
             "asymmetry": m["asymmetry"],
-            "border": m["border_irregularity"],
-            "confidence": result["confidence"]["mean_certainty"],
+            "border_irregularity": m["border_irregularity"],
+            "mean_certainty": result["confidence"]["mean_certainty"],
             "predicted_dice": result["quality"]["predicted_dice"],
             "needs_review": result["quality"]["needs_review"],
             "reasons": "; ".join(result["quality"]["reasons"]),

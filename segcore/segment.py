@@ -1,4 +1,5 @@
-"""Segment dermoscopy images with the deployed TFLite model; write each mask and an overlay.
+"""Segment dermoscopy images with the deployed TFLite model; write each mask and an overlay, and
+print each result as a JSON line with the API's field names (measurements, confidence, quality).
 
 python -m segcore.segment tests/fixtures/samples/ISIC_0000012.jpg --out out/
 """
@@ -7,16 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from segcore.decoding import read_for_model
+from segcore.measurements import confidence, measure
 from segcore.overlay import overlay
 from segcore.paths import DEPLOYED_MODEL
 from segcore.predictor import DEFAULT_RUNTIME, RUNTIMES, TFLitePredictor
-from segcore.processing import upright_rgb
+from segcore.processing import THRESHOLD, upright_rgb
 from segcore.quality import QualityModel
 
 
@@ -28,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL, help="a .tflite model")
     parser.add_argument("--runtime", choices=sorted(RUNTIMES), default=DEFAULT_RUNTIME)
     parser.add_argument("--out", type=Path, default=Path("out"), help="output folder")
+    parser.add_argument(
+        "--pixel-spacing-mm", type=float, default=None, help="mm per pixel, for measurements in mm"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -39,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     for path in args.images:
         with Image.open(path) as opened:
-            result = predictor.segment(read_for_model(opened, predictor.input_size))
+            result = predictor.segment(
+                read_for_model(opened, predictor.input_size), keep_probability_map=False
+            )
         with Image.open(path) as opened:
             image = upright_rgb(opened)
         mask = result.mask
@@ -48,29 +56,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         mask.save(mask_path)
         Image.fromarray(overlay(image, np.asarray(mask))).save(overlay_path)
-        lesion = np.asarray(result.mask) > 0
-        probabilities = np.asarray(result.probability_map, dtype=np.float32) / 255
-        quality = quality_model.assess(result.probabilities)
-        print(
-            json.dumps(
-                {
-                    "image": str(path),
-                    "width": result.width,
-                    "height": result.height,
-                    "lesion_fraction": round(float(lesion.mean()), 4),
-                    "mean_lesion_probability": round(float(probabilities[lesion].mean()), 4)
-                    if lesion.any()
-                    else None,
-                    "quality": {
-                        "predicted_dice": quality.predicted_dice,
-                        "needs_review": quality.needs_review,
-                        "reasons": list(quality.reasons),
-                    },
-                    "mask": str(mask_path),
-                    "overlay": str(overlay_path),
-                }
-            )
-        )
+        report = {
+            "image": str(path),
+            "width": result.width,
+            "height": result.height,
+            "measurements": asdict(measure(mask, args.pixel_spacing_mm)),
+            "confidence": asdict(
+                confidence(result.probabilities, result.probabilities > THRESHOLD)
+            ),
+            "quality": asdict(quality_model.assess(result.probabilities)),
+            "mask": str(mask_path),
+            "overlay": str(overlay_path),
+        }
+        print(json.dumps(report))
     return 0
 
 

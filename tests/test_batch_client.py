@@ -80,15 +80,16 @@ def test_a_folder_comes_back_as_a_table_and_masks(function, cohort, tmp_path, ca
         row = rows[sample.name]
         assert row["status"] == "ok" and row["error"] == ""
         result = json.loads((out / "json" / f"{sample.name}.json").read_text())
-        assert float(row["area"]) == result["measurements"]["area_fraction"]
-        assert float(row["confidence"]) == result["confidence"]["mean_certainty"]
+        for name in ("area_fraction", "equivalent_diameter_px", "asymmetry", "border_irregularity"):
+            assert float(row[name]) == result["measurements"][name]
+        assert float(row["mean_certainty"]) == result["confidence"]["mean_certainty"]
         quality = result["quality"]
         assert float(row["predicted_dice"]) == quality["predicted_dice"]
         assert row["needs_review"] == str(quality["needs_review"])
         assert row["reasons"] == "; ".join(quality["reasons"])
         assert (out / "masks" / f"{sample.name}.mask.png").read_bytes().startswith(b"\x89PNG")
     broken = rows["visit 2/broken.jpg"]
-    assert broken["status"] == "error" and broken["error"] and not broken["area"]
+    assert broken["status"] == "error" and broken["error"] and not broken["area_fraction"]
     keys = {o["Key"] for o in function.s3.list_objects_v2(Bucket=BATCH_BUCKET)["Contents"]}
     assert "incoming/cohort/notes.txt" not in keys
     printed = capsys.readouterr().out

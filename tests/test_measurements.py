@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from lesion_api.measurements import measure
+from segcore.measurements import measure
 
 
 def reference_perimeter(mask: np.ndarray) -> float:
@@ -41,7 +42,7 @@ def test_strips_give_the_whole_array_figures(width, height, seed, strip_rows) ->
     assert result.perimeter_px == pytest.approx(reference_perimeter(mask))
     rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
     assert result.bounding_box is not None
-    assert result.bounding_box.model_dump() == {
+    assert asdict(result.bounding_box) == {
         "x": cols[0],
         "y": rows[0],
         "width": cols[-1] - cols[0] + 1,

@@ -16,6 +16,7 @@ from api_support import SAMPLE_JPEG
 from cli_support import run_module
 from lesion_api.main import create_app
 from lesion_api.routes.segment import NEEDS_REVIEW_HEADER, PREDICTED_DICE_HEADER
+from lesion_api.schemas import Confidence, Measurements, Quality
 from lesion_api.settings import Settings
 from segcore.decoding import read_for_model
 from segcore.paths import DEPLOYED_MODEL
@@ -139,8 +140,16 @@ def test_the_schema_documents_quality(deployed_client: TestClient) -> None:
     assert set(ok["headers"]) == {PREDICTED_DICE_HEADER, NEEDS_REVIEW_HEADER}
 
 
-def test_the_segment_cli_prints_the_same_quality(served: QualityModel, tmp_path: Path) -> None:
+def test_the_segment_cli_prints_the_apis_result(
+    deployed_client: TestClient, tmp_path: Path
+) -> None:
     result = run_module("segcore.segment", *map(str, SAMPLES), "--out", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr
     printed = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["quality"] for line in printed] == [expected(p, served) for p in SAMPLES]
+    for path, line in zip(SAMPLES, printed, strict=True):
+        files = {"file": (path.name, path.read_bytes(), "image/jpeg")}
+        api = deployed_client.post("/v1/segment", files=files).json()
+        for part, model in (("measurements", Measurements), ("confidence", Confidence)):
+            assert model.model_validate(line[part]).model_dump() == api[part], part
+        assert Quality.model_validate(line["quality"]).model_dump() == api["quality"]
+        assert (line["width"], line["height"]) == (api["image"]["width"], api["image"]["height"])

@@ -1,4 +1,4 @@
-// The app's measurements and confidence against the API's (lesion_api.measurements).
+// The app's measurements and confidence against the API's (segcore.measurements).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from segcore.predictor import RuntimeInfo
 
@@ -50,6 +50,8 @@ class ImageSize(BaseModel):
 
 
 class BoundingBox(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     x: int
     y: int
     width: int
@@ -57,6 +59,10 @@ class BoundingBox(BaseModel):
 
 
 class Measurements(BaseModel):
+    """segcore.measurements' geometry of the mask."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     lesion_found: bool
     area_px: int
     area_fraction: float
@@ -72,7 +78,10 @@ class Measurements(BaseModel):
 
 
 class Confidence(BaseModel):
-    """Computed on the model's output grid, which covers the whole image."""
+    """Computed on the model's output grid, which covers the whole image
+    (segcore.measurements)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     mean_certainty: float = Field(description="mean |2p - 1| over the image, 0..1")
     lesion_mean_probability: float | None
@@ -81,6 +90,8 @@ class Confidence(BaseModel):
 
 class Quality(BaseModel):
     """How far to trust the mask, estimated from the model's own signals (segcore.quality)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     predicted_dice: float = Field(
         ge=0, le=1, description="the mask's Dice against an expert's, as estimated, 0..1"

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from PIL import Image
 
 from lesion_api.imaging import open_upload
-from lesion_api.measurements import confidence, measure
 from lesion_api.memory_budget import MemoryBudget
 from lesion_api.model import ModelState
-from lesion_api.schemas import ImageSize, Quality, Segmentation, Timings
+from lesion_api.schemas import Confidence, ImageSize, Measurements, Quality, Segmentation, Timings
 from lesion_api.settings import UploadLimits
+from segcore.measurements import confidence, measure
 from segcore.processing import THRESHOLD
 
 
@@ -67,8 +67,10 @@ def segment_upload(
         probability_png = (
             png_bytes(segmented.probability_map) if segmented.probability_map is not None else None
         )
-        measurements = measure(segmented.mask, pixel_spacing_mm)
-        certainty = confidence(segmented.probabilities, segmented.probabilities > THRESHOLD)
+        measurements = Measurements.model_validate(measure(segmented.mask, pixel_spacing_mm))
+        certainty = Confidence.model_validate(
+            confidence(segmented.probabilities, segmented.probabilities > THRESHOLD)
+        )
         quality = state.quality.assess(segmented.probabilities)
         size = ImageSize(width=segmented.width, height=segmented.height)
         del segmented
@@ -82,11 +84,7 @@ def segment_upload(
         else None,
         measurements=measurements,
         confidence=certainty,
-        quality=Quality(
-            predicted_dice=quality.predicted_dice,
-            needs_review=quality.needs_review,
-            reasons=list(quality.reasons),
-        ),
+        quality=Quality.model_validate(quality),
         timings_ms=Timings(
             decode_ms=(decoded - start) * 1000,
             inference_ms=(inferred - decoded) * 1000,

@@ -1,6 +1,6 @@
 /**
  * Lesion measurements of a mask and confidence figures of the probabilities, as the API
- * computes them (lesion_api.measurements), with the API's field names.
+ * computes them (segcore.measurements), with the API's field names.
  * @module
  */
 

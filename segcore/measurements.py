@@ -1,13 +1,49 @@
-"""Lesion measurements from a binary mask and confidence figures from the probability map."""
+"""Lesion measurements from a binary mask and confidence figures from the probability map: one
+computation, with the field names the API's result uses (lesion_api.schemas validates these)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageChops
 
-from lesion_api.schemas import BoundingBox, Confidence, Measurements
+
+@dataclass(frozen=True)
+class BoundingBox:
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Geometry of the predicted mask at the image's size (mm where a pixel spacing is given)."""
+
+    lesion_found: bool
+    area_px: int
+    area_fraction: float
+    bounding_box: BoundingBox | None
+    equivalent_diameter_px: float
+    perimeter_px: float
+    asymmetry: float
+    border_irregularity: float
+    pixel_spacing_mm: float | None
+    area_mm2: float | None
+    equivalent_diameter_mm: float | None
+    perimeter_mm: float | None
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How sure the model is, on its output grid (which covers the whole image)."""
+
+    mean_certainty: float
+    lesion_mean_probability: float | None
+    uncertain_fraction: float
+
 
 STRIP_ROWS = 256
 ASYMMETRY_MAX_SIDE = 256
