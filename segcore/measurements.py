@@ -55,26 +55,40 @@ def _lesion_pixels(mask: Image.Image) -> int:
     return width * height - mask.histogram()[0]
 
 
-def _perimeter(mask: Image.Image, rows: int) -> float:
-    """Boundary length in pixels: 4-neighbour transitions (the border counts as background),
-    corrected for the grid (x pi/4). Counted by Pillow in strips of `rows` rows."""
-    width, height = mask.size
-    edges = [(0, 0, 1, height), (width - 1, 0, width, height)]  # left, right
-    edges += [(0, 0, width, 1), (0, height - 1, width, height)]  # top, bottom
+Box = tuple[int, int, int, int]
+"""(left, top, right, bottom) of the mask, as Image.getbbox gives it."""
+
+
+def _strips(box: Box, rows: int) -> list[Box]:
+    left, top, right, bottom = box
+    return [(left, y, right, min(y + rows, bottom)) for y in range(top, bottom, rows)]
+
+
+def _area(mask: Image.Image, box: Box, rows: int) -> int:
+    """Lesion pixels in the box, counted in strips of `rows` rows."""
+    return sum(_lesion_pixels(mask.crop(strip)) for strip in _strips(box, rows))
+
+
+def _perimeter(mask: Image.Image, box: Box, rows: int) -> float:
+    """Boundary length in pixels of the lesion in the box, beyond which all is background (as
+    beyond the image's border): 4-neighbour transitions, corrected for the grid (x pi/4).
+    Counted by Pillow in strips of `rows` rows."""
+    left, top, right, bottom = box
+    edges = [(left, top, left + 1, bottom), (right - 1, top, right, bottom)]  # left, right
+    edges += [(left, top, right, top + 1), (left, bottom - 1, right, bottom)]  # top, bottom
     transitions = sum(_lesion_pixels(mask.crop(edge)) for edge in edges)
-    for top in range(0, height, rows):
-        bottom = min(top + rows, height)
-        if width > 1:  # between columns x and x + 1, rows top..bottom
+    for _, y0, _, y1 in _strips(box, rows):
+        if right - left > 1:  # between columns x and x + 1, rows y0..y1
             transitions += _lesion_pixels(
                 ImageChops.difference(
-                    mask.crop((1, top, width, bottom)), mask.crop((0, top, width - 1, bottom))
+                    mask.crop((left + 1, y0, right, y1)), mask.crop((left, y0, right - 1, y1))
                 )
             )
-        end = min(bottom + 1, height)  # between rows y and y + 1, for top <= y < end - 1
-        if end - top > 1:
+        end = min(y1 + 1, bottom)  # between rows y and y + 1, for y0 <= y < end - 1
+        if end - y0 > 1:
             transitions += _lesion_pixels(
                 ImageChops.difference(
-                    mask.crop((0, top + 1, width, end)), mask.crop((0, top, width, end - 1))
+                    mask.crop((left, y0 + 1, right, end)), mask.crop((left, y0, right, end - 1))
                 )
             )
     return transitions * math.pi / 4
@@ -126,8 +140,6 @@ def measure(
     if mask.mode != "L":
         raise ValueError(f"expected a 0/255 mode 'L' mask, got mode {mask.mode}")
     width, height = mask.size
-    area = _lesion_pixels(mask)
-    diameter = math.sqrt(4 * area / math.pi)
     box = mask.getbbox()  # None exactly when there is no lesion pixel
     if box is None:
         return Measurements(
@@ -145,7 +157,11 @@ def measure(
             perimeter_mm=None,
         )
     left, top, right, bottom = box
-    perimeter = float(_perimeter(mask, strip_rows))
+    # Every lesion pixel lies in the box: area and perimeter are counted there alone (for a
+    # small lesion, a fraction of the image's pixels).
+    area = _area(mask, box, strip_rows)
+    diameter = math.sqrt(4 * area / math.pi)
+    perimeter = float(_perimeter(mask, box, strip_rows))
     spacing = pixel_spacing_mm or None
     return Measurements(
         lesion_found=True,

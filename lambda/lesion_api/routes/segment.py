@@ -44,9 +44,12 @@ def _wants_png(accept: str | None) -> bool:
 
 @router.post(
     "/v1/segment",
-    response_model=Segmentation,
+    # The result is serialized here, once: FastAPI would validate it again against the model
+    # (in a thread of its own, the route being sync). The schema still documents the model.
+    response_model=None,
     responses={
         200: {
+            "model": Segmentation,
             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
             "description": "JSON result, or the mask PNG itself with Accept: image/png",
             "headers": {
@@ -91,7 +94,7 @@ def segment(
         ),
     ] = None,
     accept: Annotated[str | None, Header()] = None,
-) -> Segmentation | Response:
+) -> Response:
     if state.predictor is None:
         raise HTTPException(503, f"the model is not loaded: {state.error}")
     data = file.file.read()
@@ -137,4 +140,4 @@ def segment(
             NEEDS_REVIEW_HEADER: "true" if quality.needs_review else "false",
         }
         return Response(segmented.mask_png, media_type="image/png", headers=headers)
-    return result
+    return Response(result.model_dump_json(), media_type="application/json")
