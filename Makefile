@@ -18,7 +18,7 @@ SERVING_TESTS := tests/test_api.py tests/test_api_schema.py tests/test_handler.p
 	tests/test_concurrency.py
 DATA ?= ../shared/data
 
-.PHONY: setup edge up demo test test-deps lint train teacher distil gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
+.PHONY: setup edge up demo test test-deps lint locks train teacher distil gpu-bundle evaluate parity hard-cases darker-skin benchmark containers
 
 setup: $(VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed edge
 	@$(BIN)/python -m devtools.docker_engine --compose-plugin
@@ -97,6 +97,13 @@ test-deps:
 lint: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## The images' lock files (requirements/locks/: each image's requirements with the constraints,
+## pinned and hashed, for Python 3.12 and the stand-ins' 3.11, x86_64 and aarch64), with uv from
+## PyPI. `$(BIN)/python -m devtools.locks --check` (offline, in tests/test_locks.py) says which
+## is stale.
+locks: $(VENV)/.installed
+	$(BIN)/python -m devtools.locks
 
 ## Train the committed model's recipe on $(DATA) (hours on 2 CPU cores; resumes if re-run):
 ## stage 1 on the crops alone, stage 2 from stage 1 on crops + full field with synthetic hard cases,

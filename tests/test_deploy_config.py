@@ -63,7 +63,12 @@ def test_serving_image_has_no_tensorflow() -> None:
     dockerfile = (ROOT / "lambda" / "Dockerfile").read_text()
     assert "ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12" in dockerfile
     assert 'CMD ["lesion_api.handler.handler"]' in dockerfile
-    assert "requirements/serve.txt" in dockerfile
+    # It installs serve.txt's lock (tests/test_locks.py), which holds no TensorFlow either.
+    assert "COPY requirements/locks/serve-*.txt" in dockerfile
+    serve_locks = sorted((ROOT / "requirements" / "locks").glob("serve-*.txt"))
+    assert serve_locks
+    for lock in serve_locks:
+        assert "tensorflow" not in re.sub(r"#.*", "", lock.read_text().lower()), lock.name
 
 
 @pytest.mark.parametrize(
