@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import io
 import json
+import tomllib
+import zipfile
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from servers import ROOT, api_server, free_port
 
 pytest.importorskip("streamlit")
+from starlette.formparsers import MultiPartParser
+from starlette.requests import Request
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
 
 from lesion_api.schemas import DEFAULT_MAX_UPLOAD_BYTES, Quality
-from lesion_ui import api_client, render
+from lesion_ui import api_client, render, upload
 
 SAMPLE = ROOT / "ui" / "samples" / "ISIC_0000035.jpg"
+CONFIG = tomllib.loads((ROOT / "ui" / ".streamlit" / "config.toml").read_text())
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +46,26 @@ def app_test(monkeypatch: pytest.MonkeyPatch, api_url: str) -> AppTest:
 
 def texts(elements) -> str:
     return " ".join(str(e.value) for e in elements)
+
+
+def blank_png() -> bytes:
+    blank = io.BytesIO()
+    Image.new("RGB", (200, 200), "white").save(blank, format="PNG")
+    return blank.getvalue()
+
+
+@pytest.fixture
+def offered(monkeypatch: pytest.MonkeyPatch):
+    """What a download button of the last run offers: its bytes, from the run's media storage."""
+    stores: list[MemoryMediaFileStorage] = []
+
+    class Kept(MemoryMediaFileStorage):
+        def __init__(self, endpoint: str) -> None:
+            super().__init__(endpoint)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", Kept)
+    return lambda button: stores[-1].get_file(button.proto.url.rsplit("/", 1)[1])
 
 
 def test_health_and_disclaimer_are_shown(monkeypatch, api_url: str) -> None:
@@ -64,14 +95,14 @@ def test_upload_shows_results(monkeypatch, api_url: str) -> None:
     assert "latency:" in texts(at.caption)
     assert "Looks fine" in texts(at.main.success) and "estimated Dice" in texts(at.main.success)
     assert "Needs review" not in texts(at.warning)
+    assert "lesion probability" in texts(at.get("html"))  # the colour map's legend
+    assert not at.dataframe, "one image: no summary"
 
 
 def test_a_doubtful_mask_is_flagged_for_review(monkeypatch, api_url: str) -> None:
     """A blank image: no lesion found, so the badge says why a person should look."""
-    blank = io.BytesIO()
-    Image.new("RGB", (200, 200), "white").save(blank, format="PNG")
     at = app_test(monkeypatch, api_url)
-    at.file_uploader(key="uploads").upload("blank.png", blank.getvalue(), "image/png").run()
+    at.file_uploader(key="uploads").upload("blank.png", blank_png(), "image/png").run()
     assert not at.exception and not at.error, texts(at.error)
     badge = texts(at.warning)
     assert "Needs review" in badge and "estimated Dice 0.00" in badge
@@ -121,14 +152,128 @@ def test_a_file_too_large(monkeypatch, api_url: str) -> None:
 
 
 def test_the_upload_limit_is_the_apis(monkeypatch) -> None:
-    """The uploader and the check before sending follow /health, not a copy of the limit."""
-    with api_server(MAX_UPLOAD_BYTES="5000") as url:
+    """The uploader's own limit (the one it prints) and the check before sending follow
+    /health, not a copy of the limit; the label repeats none."""
+    with api_server(MAX_UPLOAD_BYTES="2500000") as url:
         at = app_test(monkeypatch, url)
         uploader = at.file_uploader(key="uploads")
-        assert "at most 5 kB" in uploader.label
-        uploader.upload("lesion.jpg", SAMPLE.read_bytes(), "image/jpeg").run()
-    assert len(SAMPLE.read_bytes()) > 5_000
-    assert "the API accepts at most 5,000" in texts(at.error)
+        assert uploader.proto.max_upload_size_mb == 2
+        assert uploader.label == "Dermoscopy images (JPEG or PNG)"
+        uploader.upload("big.jpg", b"\xff" * 2_600_000, "image/jpeg").run()
+    assert "the API accepts at most 2,500,000" in texts(at.error)
+
+
+def test_the_uploader_never_promises_more_than_is_taken() -> None:
+    assert upload.uploader_limit_mb(DEFAULT_MAX_UPLOAD_BYTES, 200) == 4  # 4.3 MB: 4 whole MiB
+    assert upload.uploader_limit_mb(DEFAULT_MAX_UPLOAD_BYTES, 3) == 3  # this UI's server
+    assert upload.uploader_limit_mb(5_000, 200) == 1  # Streamlit's least
+    assert upload.uploader_limit_mb(4 * upload.MIB, 200) == 4
+
+
+def test_the_config_agrees_with_the_api_and_trims_the_toolbar() -> None:
+    """ui/.streamlit/config.toml (read beside the page): the server takes what the API takes by
+    default, in whole MiB, and the toolbar has no developer menu."""
+    limit_mb = CONFIG["server"]["maxUploadSize"]
+    assert limit_mb == upload.uploader_limit_mb(DEFAULT_MAX_UPLOAD_BYTES, 200)
+    assert CONFIG["client"]["toolbarMode"] == "minimal"
+
+
+def test_uploads_stay_in_memory(monkeypatch, api_url: str) -> None:
+    """Streamlit parses uploads with Starlette, which spools a file over 1 MiB to the disk: the
+    page raises that, so the largest upload its server takes stays in memory."""
+    monkeypatch.setattr(MultiPartParser, "spool_max_size", 1024 * 1024)  # Starlette's own
+    app_test(monkeypatch, api_url)
+    assert MultiPartParser.spool_max_size > 1024 * 1024
+    upload.keep_in_memory(CONFIG["server"]["maxUploadSize"])
+    payload = b"\xff" * (CONFIG["server"]["maxUploadSize"] * upload.MIB)
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n" + payload + b"\r\n--b--\r\n"
+    )
+    scope = {
+        "type": "http",
+        "method": "PUT",
+        "headers": [(b"content-type", b"multipart/form-data; boundary=b")],
+    }
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def spooled_to_disk() -> bool:
+        form = await Request(scope, receive).form()
+        rolled: bool = form["file"].file._rolled
+        await form.close()
+        return rolled
+
+    assert not asyncio.run(spooled_to_disk())
+
+
+def test_the_probability_map_is_in_viridis_colours() -> None:
+    ramp = Image.fromarray(np.arange(256, dtype=np.uint8).reshape(1, 256))
+    colours = np.asarray(render.colour_map(ramp))[0]
+    assert colours.shape == (256, 3)
+    assert tuple(colours[0]) == (0x44, 0x01, 0x54) and tuple(colours[255]) == (0xFD, 0xE7, 0x25)
+    matplotlib = pytest.importorskip("matplotlib")
+    viridis = matplotlib.colormaps["viridis"](np.arange(256) / 255)[:, :3] * 255
+    assert np.abs(colours - viridis).max() < 6
+    for stop in render.VIRIDIS:
+        assert stop in render.legend()
+
+
+def test_several_images_are_summarised(monkeypatch, api_url: str, offered) -> None:
+    """One table of every image (the API's field names), its CSV and a ZIP of every image's
+    mask, overlay and report; a refused image is a row that says why, and names stay apart."""
+    at = app_test(monkeypatch, api_url)
+    at.file_uploader(key="uploads").set_value(
+        [
+            ("lesion.jpg", SAMPLE.read_bytes(), "image/jpeg"),
+            ("blank.png", blank_png(), "image/png"),
+            ("fake.jpg", b"not an image", "image/jpeg"),
+            ("lesion.jpg", SAMPLE.read_bytes(), "image/jpeg"),
+        ]
+    ).run()
+    assert not at.exception
+    names = ["lesion.jpg", "blank.png", "fake.jpg", "lesion.jpg"]
+    assert [s.value for s in at.subheader] == ["Summary of 4 images", *names]
+    table = at.dataframe[0].value
+    assert list(table.columns) == list(render.SUMMARY_COLUMNS)
+    assert table["file"].tolist() == names
+    assert table["needs_review"].tolist() == [False, True, None, False]
+    assert "no lesion found" in table["reasons"][1]
+    assert "not a readable JPEG or PNG image" in table["error"][2]
+    assert table["predicted_dice"][0] > 0.5 and table["lesion_found"][0]
+
+    buttons = {button.label: button for button in at.get("download_button")}
+    summary = offered(buttons["summary CSV"])
+    assert (summary.filename, summary.mimetype) == ("summary.csv", "text/csv")
+    rows = list(csv.DictReader(io.StringIO(summary.content.decode())))
+    assert list(rows[0]) == list(render.SUMMARY_COLUMNS)
+    assert [row["file"] for row in rows] == names
+    assert float(rows[0]["area_fraction"]) == table["area_fraction"][0]
+    assert rows[1]["lesion_found"] == "False" and rows[2]["lesion_found"] == ""
+
+    zipped = offered(buttons["ZIP of every mask, overlay and report"])
+    assert zipped.filename == "segmentations.zip"
+    with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
+        assert sorted(archive.namelist()) == sorted(
+            f"{stem}_{part}"
+            for stem in ("lesion", "blank", "lesion-2")
+            for part in ("mask.png", "overlay.png", "report.json")
+        )
+        for name in archive.namelist():
+            data = archive.read(name)
+            if name.endswith(".png"):
+                assert data.startswith(PNG_SIGNATURE)
+                Image.open(io.BytesIO(data)).verify()
+            else:
+                report = json.loads(data)
+                assert report["file"] == ("blank.png" if name.startswith("blank") else "lesion.jpg")
+                assert set(report["quality"]) == {"predicted_dice", "needs_review", "reasons"}
+
+
+def test_download_names_stay_apart() -> None:
+    stems = render.unique_stems(["a.jpg", "a.png", "a-2.jpg", "b.jpg", "a.jpg"])
+    assert stems == ["a", "a-2", "a-2-2", "b", "a-3"]
 
 
 def test_api_refusal_shows_its_detail(monkeypatch, api_url: str) -> None:

@@ -63,9 +63,20 @@ def test_streamlit_behind_the_load_balancer() -> None:
     assert idle >= 60, "a segmentation round trip (up to 29 s) must not be cut"
     (forward,) = resources["HttpListener"]["DefaultActions"]
     assert forward == {"Type": "forward", "TargetGroupArn": {"Ref": "TargetGroup"}}
-    # XSRF protection stays on: nothing in the image's command or the task turns it off.
+    # XSRF protection stays on: nothing in the image's command, its config or the task turns it
+    # off.
     assert "xsrf" not in (ROOT / "ui" / "Dockerfile").read_text().lower()
+    assert "xsrf" not in (ROOT / "ui" / ".streamlit" / "config.toml").read_text().lower()
     assert "xsrf" not in TEMPLATE.read_text().lower()
+
+
+def test_the_image_carries_the_streamlit_config() -> None:
+    """Streamlit reads .streamlit/config.toml beside the page: the image copies ui/ whole (the
+    build context keeps it) and runs the page from there."""
+    dockerfile = (ROOT / "ui" / "Dockerfile").read_text()
+    assert "COPY ui/ /ui/" in dockerfile and "WORKDIR /ui" in dockerfile
+    assert '"streamlit", "run", "app.py"' in dockerfile
+    assert "!ui/" in (ROOT / ".dockerignore").read_text().splitlines()
 
 
 def test_https_when_a_certificate_is_given() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 import os
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import streamlit as st
 from PIL import Image, ImageOps
 
 from lesion_api.schemas import DEFAULT_MAX_UPLOAD_BYTES
-from lesion_ui import api_client, render
+from lesion_ui import api_client, render, upload
 
 SAMPLES = Path(__file__).parent / "samples"
 DEFAULT_API_URL = os.environ.get("API_URL", "http://127.0.0.1:8000")
@@ -19,6 +18,8 @@ TIMEOUT_S = float(os.environ.get("API_TIMEOUT_S", "30"))
 EDGE_URL = os.environ.get("EDGE_URL", "")  # the on-device app (devtools/edge_server.py), if any
 
 st.set_page_config(page_title="Skin-lesion segmentation", layout="wide")
+SERVER_LIMIT_MB: int = st.get_option("server.maxUploadSize")  # ui/.streamlit/config.toml
+upload.keep_in_memory(SERVER_LIMIT_MB)
 st.title("Skin-lesion segmentation")
 st.warning("**Research use only — not a medical device.** Do not use for diagnosis.")
 if EDGE_URL:
@@ -53,11 +54,11 @@ with st.sidebar:
         st.error(f"API not available: {error}")
 
 uploads = st.file_uploader(
-    f"Dermoscopy images (JPEG or PNG, at most {render.size(max_upload_bytes)} each)",
+    "Dermoscopy images (JPEG or PNG)",
     type=["jpg", "jpeg", "png"],
     accept_multiple_files=True,
     key="uploads",
-    max_upload_size=math.ceil(max_upload_bytes / 1e6),
+    max_upload_size=upload.uploader_limit_mb(max_upload_bytes, SERVER_LIMIT_MB),
 )
 sample = st.selectbox(
     "…or try a real ISIC 2018 sample", sorted(p.name for p in SAMPLES.glob("*")), key="sample"
@@ -68,7 +69,12 @@ items = [(f.name, f.getvalue(), f.type or "image/jpeg") for f in uploads or []]
 if use_sample and sample:
     items.append((sample, (SAMPLES / sample).read_bytes(), "image/jpeg"))
 
-for name, data, mime in items:
+# Several images: one table of them all first, with the CSV and a ZIP of every image's files.
+summary = st.container() if len(items) > 1 else None
+rows: list[render.SummaryRow] = []
+archive: dict[str, bytes] = {}
+stems = render.unique_stems(name for name, _, _ in items)
+for (name, data, mime), stem in zip(items, stems, strict=True):
     st.subheader(name)
     try:
         result = api_client.segment(
@@ -76,8 +82,10 @@ for name, data, mime in items:
         )
     except api_client.ApiError as error:
         st.error(f"{name}: {error}")
+        rows.append(render.failed_row(name, str(error)))
         continue
-    quality = result.body.quality
+    body = result.body
+    quality = body.quality
     if quality.needs_review:
         st.warning(render.quality_badge(quality), icon=":material/warning:")
     else:
@@ -89,8 +97,9 @@ for name, data, mime in items:
     columns[1].image(outlined, caption="lesion outline", width="stretch")
     columns[2].image(result.mask, caption="mask", width="stretch")
     if result.probability is not None:
-        columns[3].image(result.probability, caption="probability (confidence)", width="stretch")
-    body = result.body
+        probability = render.colour_map(result.probability)
+        columns[3].image(probability, caption="probability map", width="stretch")
+        columns[3].html(render.legend())
     st.table(render.measurement_rows(body.measurements, body.confidence))
     timings = body.timings_ms
     st.caption(
@@ -98,22 +107,40 @@ for name, data, mime in items:
         f"{timings.total_ms:.0f} ms in the API "
         f"({timings.inference_ms:.0f} ms inference)"
     )
-    stem = Path(name).stem
-    downloads = st.columns(3)
-    downloads[0].download_button(
-        "mask PNG", render.png(result.mask), f"{stem}_mask.png", "image/png", key=f"mask-{name}"
-    )
-    downloads[1].download_button(
-        "overlay PNG",
-        render.png(outlined),
-        f"{stem}_overlay.png",
-        "image/png",
-        key=f"overlay-{name}",
-    )
-    downloads[2].download_button(
-        "JSON report",
-        render.report(name, body, result.round_trip_ms),
-        f"{stem}_report.json",
-        "application/json",
-        key=f"json-{name}",
-    )
+    files = {
+        f"{stem}_mask.png": render.png(result.mask),
+        f"{stem}_overlay.png": render.png(outlined),
+        f"{stem}_report.json": render.report(name, body, result.round_trip_ms),
+    }
+    downloads = st.container(horizontal=True)
+    labels = ("mask PNG", "overlay PNG", "JSON report")
+    for label, (file_name, content) in zip(labels, files.items(), strict=True):
+        mime_type = "application/json" if file_name.endswith(".json") else "image/png"
+        # "ignore": a download does not rerun the page, which would segment every image again.
+        downloads.download_button(label, content, file_name, mime_type, on_click="ignore")
+    rows.append(render.summary_row(name, body))
+    archive.update(files)
+
+if summary is not None:
+    with summary:
+        st.subheader(f"Summary of {len(items)} images")
+        st.dataframe(
+            rows,
+            hide_index=True,
+            column_config={
+                "area_fraction": st.column_config.NumberColumn(format="%.3f"),
+                "predicted_dice": st.column_config.NumberColumn(format="%.2f"),
+            },
+        )
+        downloads = st.container(horizontal=True)
+        downloads.download_button(
+            "summary CSV", render.csv_table(rows), "summary.csv", "text/csv", on_click="ignore"
+        )
+        downloads.download_button(
+            "ZIP of every mask, overlay and report",
+            render.zip_archive(archive),
+            "segmentations.zip",
+            "application/zip",
+            on_click="ignore",
+            disabled=not archive,
+        )
