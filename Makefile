@@ -66,7 +66,8 @@ build/edge.stamp: edge/node_modules/.installed $(EDGE_SOURCES)
 	touch $@
 
 ## The local stack without Docker: API on 127.0.0.1:8000, UI on 127.0.0.1:8501 (Ctrl-C stops).
-up: setup
+## Only what it needs: .venv and the on-device app (not aws-sam-cli, tflite-runtime, checkov).
+up: $(VENV)/.installed edge
 	$(BIN)/python -m devtools.stack
 
 ## Segment a real full-field sample image with the deployed model (mask + overlay in out/).
