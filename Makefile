@@ -83,6 +83,7 @@ test: setup test-deps $(PY312_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 	npm --prefix edge run --silent typecheck
 	node --test edge/test/*.test.js
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered
