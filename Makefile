@@ -101,7 +101,7 @@ lint: setup
 	$(BIN)/ruff format .
 
 ## The images' lock files (requirements/locks/: each image's requirements with the constraints,
-## pinned and hashed, for Python 3.12 and the stand-ins' 3.11, x86_64 and aarch64), with uv from
+## pinned and hashed, for Python 3.12 on x86_64 and aarch64), with uv from
 ## PyPI. `$(BIN)/python -m devtools.locks --check` (offline, in tests/test_locks.py) says which
 ## is stale.
 locks: $(VENV)/.installed

@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     variants: dict[str, dict[str, float]] = {}
     report: dict[str, object] = {
         "image": args.image,
-        "base": LAMBDA_BASE + (" (offline stand-in: Debian 12, Python 3.11)" if is_standin else ""),
+        "base": LAMBDA_BASE + (" (offline stand-in: Debian 12, Python 3.12)" if is_standin else ""),
         "runs": args.runs,
         "goals": GOALS,
         "variants": variants,

@@ -14,8 +14,8 @@ requirement of the inputs is in the lock at the same version.
 
 Targets: Python 3.12 is what both real base images run (public.ecr.aws/lambda/python:3.12 on
 Amazon Linux 2023, glibc 2.34; python:3.12-slim on Debian bookworm, glibc 2.36), on x86_64 and
-aarch64 (template.yaml's Architecture). Python 3.11 is what the offline stand-in bases run
-(devtools/offline_bases.py: bookworm's python3), so they are locked too.
+aarch64 (template.yaml's Architecture); the offline stand-in bases run CPython 3.12 too
+(devtools/offline_bases.py). The Dockerfiles refuse a Python that has no lock.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ IMAGES: dict[str, tuple[str, str, str]] = {
     "serve": ("lambda/Dockerfile", "requirements/serve.txt", "2_34"),  # Amazon Linux 2023
     "ui": ("ui/Dockerfile", "requirements/ui.txt", "2_36"),  # Debian bookworm
 }
-PYTHONS = ("3.12", "3.11")  # the real base images; the offline stand-ins
+PYTHONS = ("3.12",)  # the real base images and the offline stand-ins
 MACHINES = ("x86_64", "aarch64")  # `uname -m` in the image
 
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#\\]+)")

@@ -41,6 +41,8 @@ HOST_CA = Path(
     or "/etc/ssl/certs/ca-certificates.crt"
 )
 API_IMAGE = "lesion-api:latest"
+UI_IMAGE = "lesion-ui:latest"
+PYTHON = "3.12"  # what the base tags promise (public.ecr.aws/lambda/python:3.12, python:3.12-slim)
 
 
 def run(*command: str, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
@@ -184,6 +186,25 @@ def test_api_image_answers_api_gateway_events_under_its_emulator(
         assert leftovers.strip() == "", f"the build's CA bundle is in the image: {leftovers}"
     finally:
         subprocess.run(["docker", "rm", "-f", container], capture_output=True, timeout=60)
+
+
+@pytest.mark.parametrize("image", [API_IMAGE, UI_IMAGE])
+def test_images_run_the_python_of_their_base_tag(compose_project, image: str) -> None:
+    """The Lambda image and the UI image run CPython 3.12 (so their builds took the py3.12
+    locks), the offline stand-in bases too: never a Debian python3 under a 3.12 tag."""
+    found = run(
+        "docker", "run", "--rm", "--entrypoint", "python3", image, "-c",
+        "import sys; print('%d.%d' % sys.version_info[:2], sys.implementation.name, sys.prefix)",
+    ).stdout.split()  # fmt: skip
+    assert found[:2] == [PYTHON, "cpython"], found
+    labels = json.loads(run("docker", "image", "inspect", "-f", "{{json .Config.Labels}}", image)
+                        .stdout) or {}  # fmt: skip
+    if offline_bases.STANDIN_LABEL in labels:  # built on a stand-in: it says which Python
+        assert labels[offline_bases.STANDIN_PYTHON_LABEL].startswith(f"{PYTHON}."), labels
+        assert found[2] == offline_bases.PREFIX
+    if image == API_IMAGE:  # the runtime interface client of the base, for the same Python
+        run("docker", "run", "--rm", "-e", "PYTHONPATH=/var/runtime", "--entrypoint", "python3",
+            image, "-c", "import awslambdaric.lambda_runtime_client, boto3")  # fmt: skip
 
 
 LOCAL_AWS = {
