@@ -23,7 +23,8 @@ def encode(image: Image.Image, fmt: str, **params) -> bytes:
 
 
 def sample_image() -> Image.Image:
-    return Image.open(SAMPLE_JPEG).convert("RGB").resize((256, 192))
+    with Image.open(SAMPLE_JPEG) as image:
+        return image.convert("RGB").resize((256, 192))
 
 
 def png_bomb(width: int, height: int) -> bytes:

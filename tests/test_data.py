@@ -42,7 +42,8 @@ def test_unreadable_mask_names_the_file(copy_root: Path) -> None:
 
 def test_size_mismatch_names_the_pair(copy_root: Path) -> None:
     mask = copy_root / "ISIC2018_Task1_Training_GroundTruth/ISIC_0000035_segmentation.png"
-    Image.open(mask).resize((64, 64)).save(mask)
+    with Image.open(mask) as opened:
+        opened.resize((64, 64)).save(mask)
     with pytest.raises(DatasetError, match="size mismatch for ISIC_0000035"):
         load_pair(find_samples(copy_root, "training")[0])
 

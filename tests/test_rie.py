@@ -29,7 +29,7 @@ RIE = next(
 
 
 @pytest.fixture(scope="module")
-def rie_port():
+def rie_port(tmp_path_factory: pytest.TempPathFactory):
     if RIE is None:
         pytest.fail(
             "aws-lambda-rie not found: run `make setup` (installs aws-sam-cli in .venv-sam)"
@@ -39,24 +39,28 @@ def rie_port():
         **os.environ,
         "MODEL_PATH": str(TINY_TFLITE),
     }
-    process = subprocess.Popen(
-        [
-            str(RIE),
-            "--runtime-interface-emulator-address",
-            f"127.0.0.1:{port}",
-            sys.executable,
-            "-m",
-            "awslambdaric",
-            "lesion_api.handler.handler",
-        ],
-        cwd=ROOT / "lambda",
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
+    log = tmp_path_factory.mktemp("rie") / "emulator.log"  # read on a failure; never a full pipe
+    with (
+        log.open("wb") as output,
+        subprocess.Popen(
+            [
+                str(RIE),
+                "--runtime-interface-emulator-address",
+                f"127.0.0.1:{port}",
+                sys.executable,
+                "-m",
+                "awslambdaric",
+                "lesion_api.handler.handler",
+            ],
+            cwd=ROOT / "lambda",
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        ) as process,
+    ):
+        yield port
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_health_through_the_emulator(rie_port: int) -> None:

@@ -141,6 +141,6 @@ def test_a_lambda_memory_size_caps_the_decode(monkeypatch) -> None:
 def test_a_large_jpeg_is_decoded_at_reduced_scale() -> None:
     from segcore.decoding import draft_for_model
 
-    image = Image.open(SAMPLE_JPEG)  # 1022x767
-    assert draft_for_model(image, 128) == (1022, 767)
-    assert image.size == (511, 384)  # half scale still keeps 2 x 128 a side
+    with Image.open(SAMPLE_JPEG) as image:  # 1022x767
+        assert draft_for_model(image, 128) == (1022, 767)
+        assert image.size == (511, 384)  # half scale still keeps 2 x 128 a side

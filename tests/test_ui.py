@@ -205,7 +205,11 @@ def test_uploads_stay_in_memory(monkeypatch, api_url: str) -> None:
         await form.close()
         return rolled
 
-    assert not asyncio.run(spooled_to_disk())
+    loop = asyncio.new_event_loop()  # not asyncio.run: it would unset this thread's loop, which
+    try:  # another test's Mangum handler set and still holds
+        assert not loop.run_until_complete(spooled_to_disk())
+    finally:
+        loop.close()
 
 
 def test_the_probability_map_is_in_viridis_colours() -> None:
