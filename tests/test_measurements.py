@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from lesion_api import schemas
+from segcore import measurements
 from segcore.measurements import measure
 
 
@@ -63,3 +65,10 @@ def test_an_empty_mask_has_no_lesion() -> None:
     result = measure(Image.new("L", (50, 40)))
     assert not result.lesion_found and result.bounding_box is None
     assert result.area_px == 0 and result.perimeter_px == 0.0
+
+
+def test_the_api_models_have_segcores_fields() -> None:
+    """lesion_api.schemas validates segcore.measurements' results: the same names, no more."""
+    for name in ("BoundingBox", "Measurements", "Confidence"):
+        ours = [f.name for f in fields(getattr(measurements, name))]
+        assert list(getattr(schemas, name).model_fields) == ours, name
