@@ -273,18 +273,19 @@ def test_sam_local_start_api_segments_a_real_image(sam_build: Path, expected_png
          "--port", str(port), "--skip-pull-image"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    try:
-        api = f"http://127.0.0.1:{port}"
-        wait_for(f"{api}/health", server, timeout=120)
-        assert segment_png(f"{api}/v1/segment") == expected_png
-        answer = segment_json(f"{api}/v1/segment")
-        with Image.open(SAMPLE) as image:
-            assert (answer["image"]["width"], answer["image"]["height"]) == image.size
-        assert 0 < answer["measurements"]["area_fraction"] < 1
-    finally:
-        server.send_signal(signal.SIGINT)
+    with server:  # its output pipe is closed afterwards
         try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            api = f"http://127.0.0.1:{port}"
+            wait_for(f"{api}/health", server, timeout=120)
+            assert segment_png(f"{api}/v1/segment") == expected_png
+            answer = segment_json(f"{api}/v1/segment")
+            with Image.open(SAMPLE) as image:
+                assert (answer["image"]["width"], answer["image"]["height"]) == image.size
+            assert 0 < answer["measurements"]["area_fraction"] < 1
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
