@@ -102,8 +102,11 @@ def downloaded(page: Any, label: str) -> bytes:
 def test_upload_in_a_real_browser(browser: Any, ui_url: str) -> None:
     page = open_page(browser, ui_url)
     # One upload limit, Streamlit's own, as the API's /health says (4.3 MB: 4 whole MB).
-    assert page.get_by_text("Dermoscopy images (JPEG or PNG)", exact=True).count() == 1
+    label = page.get_by_text("Dermoscopy images (JPEG or PNG)", exact=True)
+    label.wait_for(timeout=60_000)  # the main column may render after the sidebar
+    assert label.count() == 1
     limits = page.get_by_text("per file")
+    limits.first.wait_for(timeout=60_000)
     assert limits.count() == 1 and limits.inner_text().startswith("4MB per file")
     # The minimal toolbar: no developer menu, no deploy button.
     assert page.locator("[data-testid=stMainMenu], [data-testid=stAppDeployButton]").count() == 0
