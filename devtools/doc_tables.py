@@ -618,6 +618,39 @@ def postprocess(name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def arm64() -> str:
+    """The served prediction on aarch64 under qemu against x86_64 (benchmarks.arm64)."""
+    doc = load(BENCHMARKS / "arm64.json")
+    sets = list(doc["subset"]["full_set_sizes"])
+    lines = _header(
+        ["qemu CPU model", "XNNPACK", *(f"{SET_NAMES[s]}: identical masks" for s in sets),
+         "Dice change (every set)"]
+    )  # fmt: skip
+    for cpu, run in doc["aarch64"].items():
+        cells: list[object] = [f"`{cpu}`", "yes" if run["xnnpack_delegate"] else "no"]
+        changes = []
+        for s in sets:
+            got = run["sets"].get(s)
+            if got is None:
+                cells.append("-")
+                continue
+            cells.append(f"{got['identical_masks']}/{got['n_decoded']}")
+            changes.append(abs(got["dice"]["paired_mean_diff"]))
+        cells.append(f"{max(changes):.4f}" if changes else "-")
+        lines.append(_row(cells))
+    versions = doc["aarch64"][next(iter(doc["aarch64"]))]["versions"]
+    lines += [
+        "",
+        f"`benchmarks/arm64.json`: {doc['model']} (whole sets, or the images a row counts), "
+        f"aarch64 Python "
+        f"{versions['python']} with numpy {versions['numpy']}, Pillow {versions['pillow']}, "
+        f"ai-edge-litert {versions['ai-edge-litert']} under {doc['machine']['qemu']}; when: "
+        f"{doc['date']}; where: {doc['machine']['host_cores']} x86_64 cores. A run marked with "
+        "a qemu version other than the table's is that build's.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 TABLES: dict[str, Callable[[], str]] = {
     "results": results,
     "evaluation": evaluation,
@@ -635,6 +668,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "decoding_parity": decoding_parity,
     "logging_choice": logging_choice,
     "ladder": ladder,
+    "arm64": arm64,
     **{name: partial(postprocess, name) for name in POSTPROCESS_STUDIES},
 }
 NAMES = sorted(TABLES)

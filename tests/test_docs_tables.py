@@ -35,7 +35,7 @@ EXPECTED = {
         "benchmarks.studies.second_look --table",
     ],
     "docs/on-device.md": ["benchmarks.edge --table"],
-    "docs/deploy-aws.md": ["benchmarks.cost --table"],
+    "docs/deploy-aws.md": ["benchmarks.cost --table", "devtools.doc_tables --table arm64"],
     "docs/benchmarks.md": ["benchmarks.inference --table benchmarks/inference.json"],
     "docs/experiments.md": ["devtools.doc_tables --table ladder"],
 }

@@ -18,6 +18,7 @@ gc.disable()
 
 import json  # noqa: E402
 import logging  # noqa: E402
+import warnings  # noqa: E402
 from typing import Any  # noqa: E402
 
 from mangum import Mangum  # noqa: E402
@@ -69,7 +70,11 @@ class SafeMangum(Mangum):
     400."""
 
     def __init__(self, app: ASGI, metrics: Metrics | None = None) -> None:
-        super().__init__(app, lifespan="off")
+        with warnings.catch_warnings():
+            # Mangum 0.22 takes this thread's loop with asyncio.get_event_loop(), which Python
+            # 3.12 deprecates where it must create the loop: the process then runs on it for life.
+            warnings.filterwarnings("ignore", "There is no current event loop", DeprecationWarning)
+            super().__init__(app, lifespan="off")
         self.metrics = metrics or Metrics("api", enabled=False)
 
     def __call__(self, event: Any, context: LambdaContext) -> dict[str, Any]:
