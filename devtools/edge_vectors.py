@@ -32,7 +32,16 @@ from segcore.measurements import confidence, measure
 from segcore.paths import DEPLOYED_MODEL, REPOSITORY
 from segcore.predictor import TFLitePredictor, load_interpreter_class
 from segcore.processing import THRESHOLD, mask_image, preprocess, probability_image
-from segcore.quality import MAX_COMPONENTS, SIGNALS, UNCERTAIN, QualityModel, signals
+from segcore.quality import (
+    MAX_COMPONENTS,
+    RISKY_WHEN_LOW,
+    SIGNALS,
+    TOGETHER,
+    UNCERTAIN,
+    QualityModel,
+    reason,
+    signals,
+)
 
 PIPELINE = REPOSITORY / "edge" / "site" / "pipeline.json"
 VECTORS = REPOSITORY / "edge" / "test" / "vectors.json.gz"
@@ -146,6 +155,8 @@ def quality_config(model: QualityModel) -> dict[str, Any]:
         "lesion_threshold": THRESHOLD,
         "uncertain": list(UNCERTAIN),
         "max_components": MAX_COMPONENTS,
+        "risky_when_low": [name for name in SIGNALS if name in RISKY_WHEN_LOW],
+        "together": TOGETHER,
         "model_sha256": model.model_sha256,
     }
 
@@ -321,7 +332,7 @@ def quality_maps(size: int) -> dict[str, np.ndarray]:
 def quality_vectors(size: int) -> dict[str, Any]:
     """segcore.quality on the made-up maps (with segcore.components' labels), and Python's
     formatting and rounding of a few awkward numbers (ties at the last digit) the reasons and
-    the estimate go through."""
+    the estimate go through, and every signal's reason in words for each map's signals."""
     model = QualityModel.load()
     maps = []
     for name, probabilities in quality_maps(size).items():
@@ -347,7 +358,12 @@ def quality_vectors(size: int) -> dict[str, Any]:
         }
         for v in numbers
     ]
-    return {"maps": maps, "formats": formats}
+    words = [
+        {"name": name, "values": values, "reason": reason(name, values)}
+        for values in (signals(probabilities) for probabilities in quality_maps(size).values())
+        for name in SIGNALS
+    ]
+    return {"maps": maps, "formats": formats, "words": words}
 
 
 def vectors(model: Path = DEPLOYED_MODEL) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -33,6 +33,11 @@ SIGNALS = (
     "touches_border",
 )
 """The estimate's inputs, in the order of its coefficients."""
+RISKY_WHEN_LOW = frozenset({"lesion_mean_probability", "mean_certainty", "log_lesion_share"})
+"""Signals that speak against a mask when low; the others when high. A signal is a reason only
+on its risky side (a fitted term can be negative on the other side, where signals overlap)."""
+TOGETHER = "its signals together predict a low Dice"
+"""The reason when no single signal is on its risky side."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,8 @@ def signals(probabilities: np.ndarray) -> dict[str, float]:
     }
 
 
-def reason(name: str, values: dict[str, float], low: bool) -> str:
-    """One signal's part in a low estimate, in words (`low`: the value is below its typical
-    one)."""
+def reason(name: str, values: dict[str, float]) -> str:
+    """One signal's part in a low estimate, in words (said of it on its risky side)."""
     if name == "lesion_mean_probability":
         if values[name] == 0.0:
             return "no lesion found"
@@ -78,8 +82,7 @@ def reason(name: str, values: dict[str, float], low: bool) -> str:
         more = "+" if values[name] >= MAX_COMPONENTS else ""
         return f"the mask is in {int(values[name])}{more} separate parts"
     if name == "log_lesion_share":
-        size = "small" if low else "large"
-        return f"the lesion is {size} in the field ({math.exp(values[name]):.1%})"
+        return f"the lesion is small in the field ({math.exp(values[name]):.1%})"
     return "the lesion touches the image's edge"
 
 
@@ -123,19 +126,24 @@ class QualityModel:
         return min(1.0, max(0.0, raw))
 
     def assess(self, probabilities: np.ndarray) -> Quality:
-        """The estimate, the flag and (when flagged) the two signals that lowered it most."""
+        """The estimate, the flag and (when flagged) the two signals on their risky side that
+        lowered it most."""
         values = signals(probabilities)
         predicted = self.estimate(values)
         flagged = predicted < self.threshold
         reasons: tuple[str, ...] = ()
         if flagged:
             terms = self.contributions(values)
+            typical = dict(zip(SIGNALS, self.means, strict=True))
+
+            def against(name: str) -> bool:
+                return terms[name] < 0 and (values[name] < typical[name]) == (
+                    name in RISKY_WHEN_LOW
+                )
+
             if values["lesion_mean_probability"] == 0.0:
                 worst = ["lesion_mean_probability"]
             else:
-                worst = [name for name in sorted(terms, key=terms.__getitem__) if terms[name] < 0][
-                    :2
-                ]
-            typical = dict(zip(SIGNALS, self.means, strict=True))
-            reasons = tuple(reason(name, values, values[name] < typical[name]) for name in worst)
+                worst = [name for name in sorted(terms, key=terms.__getitem__) if against(name)]
+            reasons = tuple(reason(name, values) for name in worst[:2]) or (TOGETHER,)
         return Quality(round(predicted, 4), flagged, reasons)

@@ -21,7 +21,14 @@ from lesion_api.settings import Settings
 from segcore.decoding import read_for_model
 from segcore.paths import DEPLOYED_MODEL
 from segcore.predictor import TFLitePredictor
-from segcore.quality import MAX_COMPONENTS, QUALITY_FILE, SIGNALS, QualityModel, signals
+from segcore.quality import (
+    MAX_COMPONENTS,
+    QUALITY_FILE,
+    SIGNALS,
+    TOGETHER,
+    QualityModel,
+    signals,
+)
 
 SIZE = 128
 SAMPLES = sorted((Path(__file__).parent / "fixtures" / "samples").glob("*.jpg"))
@@ -153,3 +160,24 @@ def test_the_segment_cli_prints_the_apis_result(
             assert model.model_validate(line[part]).model_dump() == api[part], part
         assert Quality.model_validate(line["quality"]).model_dump() == api["quality"]
         assert (line["width"], line["height"]) == (api["image"]["width"], api["image"]["height"])
+
+
+def test_a_signal_is_a_reason_only_on_its_risky_side() -> None:
+    """A fitted term can be negative on a signal's harmless side (the signals overlap): a mask
+    the model is sure of is never said to be unsure."""
+
+    def model(certainty_coefficient: float) -> QualityModel:
+        return QualityModel(
+            means=(0.5, 0.5, 0.0, 1.0, -3.0, 0.5),
+            scales=(1.0,) * len(SIGNALS),
+            coefficients=(0.0, certainty_coefficient, 0.0, 0.0, 0.0, 0.0),
+            intercept=0.5,
+            threshold=0.99,
+            model_sha256="",
+        )
+
+    sure = disc(30)  # mean certainty 0.96, above the made-up mean of 0.5
+    assert model(-1.0).assess(sure).reasons == (TOGETHER,)
+    unsure = np.full((SIZE, SIZE), 0.45, np.float32)
+    unsure[40:80, 40:80] = 0.55  # certainty 0.1, below that mean
+    assert model(1.0).assess(unsure).reasons == ("the model is unsure over much of the image",)

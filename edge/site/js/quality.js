@@ -20,7 +20,8 @@
  * @typedef {{
  *   signals: string[], means: number[], scales: number[], coefficients: number[],
  *   intercept: number, threshold: number, lesion_threshold: number,
- *   uncertain: [number, number], max_components: number, model_sha256: string
+ *   uncertain: [number, number], max_components: number, risky_when_low: string[],
+ *   together: string, model_sha256: string
  * }} QualityModel
  */
 
@@ -186,7 +187,8 @@ export function roundTo(value, digits) {
 }
 
 /**
- * One signal's part in a low estimate, in segcore.quality.reason's words.
+ * One signal's part in a low estimate, in segcore.quality.reason's words (said of it on its
+ * risky side).
  * @param {SignalName} name
  * @param {Signals} values
  * @param {QualityModel} model
@@ -203,7 +205,7 @@ export function reason(name, values, model) {
     case 'components':
       return `the mask is in ${Math.trunc(value)}${value >= model.max_components ? '+' : ''} separate parts`;
     case 'log_lesion_share':
-      return `the lesion is ${value < 0 ? 'small' : 'large'} in the field (${formatPercent(Math.exp(value), 1)})`;
+      return `the lesion is small in the field (${formatPercent(Math.exp(value), 1)})`;
     default:
       return "the lesion touches the image's edge";
   }
@@ -233,7 +235,7 @@ export function estimate(values, model) {
 }
 
 /**
- * The estimate, the flag and (when flagged) the two signals that lowered it most, as
+ * The estimate, the flag and (when flagged) the two signals on their risky side that lowered it most, as
  * segcore.quality.QualityModel.assess gives them (predicted_dice rounded to 4 decimals).
  * @param {Float32Array} probabilities size x size on the model's grid
  * @param {QualityModel} model
@@ -248,11 +250,15 @@ export function assess(probabilities, model) {
   let reasons = [];
   if (flagged) {
     const terms = contributions(values, model);
+    // A signal is a reason only on its risky side (segcore.quality.RISKY_WHEN_LOW).
+    /** @param {SignalName} name */
+    const against = (name) => terms[name] < 0 && (values[name] < model.means[SIGNALS.indexOf(name)]) === model.risky_when_low.includes(name);
     /** @type {SignalName[]} */
     const worst = values.lesion_mean_probability === 0
       ? ['lesion_mean_probability']
-      : [...SIGNALS].sort((a, b) => terms[a] - terms[b]).filter((name) => terms[name] < 0).slice(0, 2);
+      : [...SIGNALS].sort((a, b) => terms[a] - terms[b]).filter(against).slice(0, 2);
     reasons = worst.map((name) => reason(name, values, model));
+    if (reasons.length === 0) reasons = [model.together];
   }
   return { predicted_dice: roundTo(predicted, 4), needs_review: flagged, reasons };
 }
