@@ -28,7 +28,7 @@ from lesion_api.settings import Settings
 from segcore.components import components
 from segcore.decoding import OVERSAMPLING, draft_for_model, read_for_model, reduce_to_model
 from segcore.flips import TEST_TIME_FLIPS, averaged, maps_back, views_of
-from segcore.measurements import confidence, measure
+from segcore.measurements import UNCERTAIN, confidence, measure
 from segcore.paths import DEPLOYED_MODEL, REPOSITORY
 from segcore.predictor import TFLitePredictor, load_interpreter_class
 from segcore.processing import THRESHOLD, mask_image, preprocess, probability_image
@@ -37,7 +37,6 @@ from segcore.quality import (
     RISKY_WHEN_LOW,
     SIGNALS,
     TOGETHER,
-    UNCERTAIN,
     QualityModel,
     reason,
     signals,
@@ -233,7 +232,7 @@ def image_vector(
         "probability_sha256": hashlib.sha256(full.tobytes()).hexdigest(),
         "mask": b64(np.asarray(mask)),
         "measurements": asdict(measure(mask, 0.0125)),
-        "confidence": asdict(confidence(probabilities, probabilities > THRESHOLD)),
+        "confidence": asdict(confidence(probabilities)),
         "quality": quality_of(QualityModel.load(), probabilities),
     }
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageChops
 
+from segcore.processing import THRESHOLD
+
 
 @dataclass(frozen=True)
 class BoundingBox:
@@ -45,6 +47,8 @@ class Confidence:
     uncertain_fraction: float
 
 
+UNCERTAIN = (0.25, 0.75)
+"""A grid pixel is uncertain when its probability is strictly between these."""
 STRIP_ROWS = 256
 ASYMMETRY_MAX_SIDE = 256
 
@@ -179,12 +183,14 @@ def measure(
     )
 
 
-def confidence(probabilities: np.ndarray, mask: np.ndarray) -> Confidence:
+def confidence(probabilities: np.ndarray) -> Confidence:
     """How sure the model is, on its own output grid (which covers the whole image): mean
-    certainty |2p - 1|, mean lesion probability, and the fraction with 0.25 < p < 0.75."""
-    lesion = mask.astype(bool, copy=False)
+    certainty |2p - 1|, mean probability of the lesion (p > THRESHOLD), and the fraction of
+    UNCERTAIN pixels."""
+    lesion = probabilities > THRESHOLD
+    low, high = UNCERTAIN
     return Confidence(
         mean_certainty=float(np.mean(np.abs(2 * probabilities - 1))),
         lesion_mean_probability=float(probabilities[lesion].mean()) if lesion.any() else None,
-        uncertain_fraction=float(np.mean((probabilities > 0.25) & (probabilities < 0.75))),
+        uncertain_fraction=float(np.mean((probabilities > low) & (probabilities < high))),
     )

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from segcore.components import components
+from segcore.measurements import confidence
 from segcore.processing import THRESHOLD
 
-UNCERTAIN = (0.25, 0.75)
-"""A grid pixel is uncertain when its probability is strictly between these."""
 MAX_COMPONENTS = 5
 """More separate parts than this count as this many (a ragged mask is ragged either way)."""
 QUALITY_FILE = Path(__file__).resolve().parent / "quality.json"
@@ -50,17 +49,17 @@ class Quality:
 
 
 def signals(probabilities: np.ndarray) -> dict[str, float]:
-    """The model's signals on its own grid (S, S): how sure it is, how clean the mask is."""
+    """The model's signals on its own grid (S, S): how sure it is (segcore.measurements'
+    confidence), how clean the mask is."""
+    sure = confidence(probabilities)
     lesion = probabilities > THRESHOLD
     lesion_px = int(np.count_nonzero(lesion))
-    uncertain = int(
-        np.count_nonzero((probabilities > UNCERTAIN[0]) & (probabilities < UNCERTAIN[1]))
-    )
+    uncertain = round(sure.uncertain_fraction * lesion.size)  # the count the fraction is of
     border = np.concatenate([lesion[0], lesion[-1], lesion[:, 0], lesion[:, -1]])
     _, parts = components(lesion)
     return {
-        "lesion_mean_probability": float(probabilities[lesion].mean()) if lesion_px else 0.0,
-        "mean_certainty": float(np.mean(np.abs(2 * probabilities - 1))),
+        "lesion_mean_probability": sure.lesion_mean_probability or 0.0,
+        "mean_certainty": sure.mean_certainty,
         "log_uncertain_to_lesion": math.log((uncertain + 1) / (lesion_px + 1)),
         "components": float(min(parts, MAX_COMPONENTS)),
         "log_lesion_share": math.log((lesion_px + 1) / lesion.size),

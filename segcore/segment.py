@@ -19,7 +19,7 @@ from segcore.measurements import confidence, measure
 from segcore.overlay import overlay
 from segcore.paths import DEPLOYED_MODEL
 from segcore.predictor import DEFAULT_RUNTIME, RUNTIMES, TFLitePredictor
-from segcore.processing import THRESHOLD, upright_rgb
+from segcore.processing import upright_rgb
 from segcore.quality import QualityModel
 
 
@@ -61,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             "width": result.width,
             "height": result.height,
             "measurements": asdict(measure(mask, args.pixel_spacing_mm)),
-            "confidence": asdict(
-                confidence(result.probabilities, result.probabilities > THRESHOLD)
-            ),
+            "confidence": asdict(confidence(result.probabilities)),
             "quality": asdict(quality_model.assess(result.probabilities)),
             "mask": str(mask_path),
             "overlay": str(overlay_path),

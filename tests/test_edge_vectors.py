@@ -11,8 +11,9 @@ import json
 
 from devtools import edge_vectors
 from segcore.flips import TEST_TIME_FLIPS
+from segcore.measurements import UNCERTAIN
 from segcore.processing import THRESHOLD
-from segcore.quality import MAX_COMPONENTS, SIGNALS, UNCERTAIN, QualityModel
+from segcore.quality import MAX_COMPONENTS, SIGNALS, QualityModel
 
 
 def test_committed_pipeline_and_vectors_are_current() -> None:

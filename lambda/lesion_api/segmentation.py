@@ -16,7 +16,6 @@ from lesion_api.model import ModelState
 from lesion_api.schemas import Confidence, ImageSize, Measurements, Quality, Segmentation, Timings
 from lesion_api.settings import UploadLimits
 from segcore.measurements import confidence, measure
-from segcore.processing import THRESHOLD
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -68,9 +67,7 @@ def segment_upload(
             png_bytes(segmented.probability_map) if segmented.probability_map is not None else None
         )
         measurements = Measurements.model_validate(measure(segmented.mask, pixel_spacing_mm))
-        certainty = Confidence.model_validate(
-            confidence(segmented.probabilities, segmented.probabilities > THRESHOLD)
-        )
+        certainty = Confidence.model_validate(confidence(segmented.probabilities))
         quality = state.quality.assess(segmented.probabilities)
         size = ImageSize(width=segmented.width, height=segmented.height)
         del segmented
