@@ -126,10 +126,12 @@ def scaled(box: Box, from_size: tuple[int, int], to_size: tuple[int, int]) -> Bo
 
 @dataclass(frozen=True)
 class Look:
-    """A second look: the crop (in decoded pixels) and the model's map (S, S) of it."""
+    """A second look: the crop (in decoded pixels), the model's map (S, S) of it, and the
+    share of the field the first map's lesion had."""
 
     box: Box
     probabilities: np.ndarray
+    share: float
 
 
 def second_look(
@@ -150,7 +152,7 @@ def second_look(
     crop = preprocess(
         np.ascontiguousarray(pixels[box.top : box.bottom, box.left : box.right]), size
     )
-    return Look(box, predict(crop[None])[0])
+    return Look(box, predict(crop[None])[0], found.share)
 
 
 def combined_image(

@@ -109,5 +109,7 @@ def test_no_look_is_the_first_map() -> None:
     first = blob(60, 70, 12)
     image = combined_image(first, None, (512, 384), (300, 200), "replace")
     assert image.size == (300, 200)
-    look = Look(crop_box(focus(first), 512, 384, 0.5), first)  # type: ignore[arg-type]
+    found = focus(first)
+    assert found is not None
+    look = Look(crop_box(found, 512, 384, 0.5), first, found.share)
     assert combined_image(first, look, (512, 384), (300, 200), "mean").size == (300, 200)

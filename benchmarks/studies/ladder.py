@@ -53,6 +53,23 @@ def paired_bootstrap(delta: np.ndarray, seed: int = 0) -> tuple[float, float]:
     return float(low), float(high)
 
 
+def compared(delta: np.ndarray) -> dict[str, Any]:
+    """Per-image Dice differences summed up: their mean, its paired bootstrap 95 % interval,
+    and how many images got better and worse."""
+    return {
+        "mean": float(delta.mean()),
+        "ci95": list(paired_bootstrap(delta)),
+        "better": int((delta > 0).sum()),
+        "worse": int((delta < 0).sum()),
+    }
+
+
+def delta_text(comparison: dict[str, Any]) -> str:
+    """A `compared` result as a table shows it: mean, low..high."""
+    low, high = comparison["ci95"]
+    return f"{comparison['mean']:+.4f}, {low:+.4f}..{high:+.4f}"
+
+
 def rung_dice(samples: list[Sample], predictor: TFLitePredictor) -> dict[int, np.ndarray]:
     """Per-image Dice of each rung (1, 2, 4 mirrors) of one model (at 4 mirrors) on one set."""
     dice: dict[int, list[float]] = {k: [] for k in RUNGS}
@@ -83,9 +100,7 @@ def table(document: dict[str, Any]) -> str:
     for name, rung in document["rungs"].items():
         cells = []
         for s in sets:
-            delta = rung["vs_reference"][s]
-            low, high = delta["ci95"]
-            cells.append(f"{rung['dice'][s]:.4f} ({delta['mean']:+.4f}, {low:+.4f}..{high:+.4f})")
+            cells.append(f"{rung['dice'][s]:.4f} ({delta_text(rung['vs_reference'][s])})")
         lines.append(
             f"| {name} | {rung['unet_passes']} | {rung['predict_p50_ms']:.1f} | "
             + " | ".join(cells)
@@ -137,13 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     for (name, k), rung_sets in dice.items():
         means = {s: float((rung_sets[s] - reference[s]).mean()) for s in sets}
         results[f"{name}/{k}"]["vs_reference"] = {
-            s: {
-                "mean": means[s],
-                "ci95": list(paired_bootstrap(rung_sets[s] - reference[s])),
-                "better": int((rung_sets[s] > reference[s]).sum()),
-                "worse": int((rung_sets[s] < reference[s]).sum()),
-            }
-            for s in sets
+            s: compared(rung_sets[s] - reference[s]) for s in sets
         }
         results[f"{name}/{k}"]["keeps_quality"] = all(m >= -MAX_LOSS for m in means.values())
     document = {

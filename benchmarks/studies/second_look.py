@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from benchmarks.studies.ladder import SET_NAMES, paired_bootstrap
+from benchmarks.studies.ladder import SET_NAMES, compared, delta_text
 from isic.data import Sample, find_samples, load_pair
 from isic.sets import standard_set_samples
 from segcore.decoding import read_for_model
@@ -153,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         triggered_all = 0
         for name, items in loaded.items():
             chosen_looks = [
-                look if look is not None and _share(item.first) < policy.trigger else None
-                for item, look in zip(items, looks[policy.margin, name], strict=True)
+                look if look is not None and look.share < policy.trigger else None
+                for look in looks[policy.margin, name]
             ]
             dice = np.asarray(
                 [
@@ -174,15 +174,7 @@ def main(argv: list[str] | None = None) -> int:
             "policy": asdict(policy),
             "dice": {s: v["dice"] for s, v in per_set.items()},
             "one_look_dice": {s: float(one_look[s].mean()) for s in per_set},
-            "vs_one_look": {
-                s: {
-                    "mean": float(v["delta"].mean()),
-                    "ci95": list(paired_bootstrap(v["delta"])),
-                    "better": int((v["delta"] > 0).sum()),
-                    "worse": int((v["delta"] < 0).sum()),
-                }
-                for s, v in per_set.items()
-            },
+            "vs_one_look": {s: compared(v["delta"]) for s, v in per_set.items()},
             "triggered": {s: v["triggered"] for s, v in per_set.items()},
             "triggered_share_all": triggered_all / sum(len(i) for i in loaded.values()),
         }
@@ -203,13 +195,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _share(first: np.ndarray) -> float:
-    from segcore.second_look import focus
-
-    found = focus(first)
-    return found.share if found is not None else 1.0
-
-
 def table(document: dict[str, Any]) -> str:
     """The grid as a Markdown table, from its JSON."""
     sets = list(document["sets"])
@@ -218,9 +203,7 @@ def table(document: dict[str, Any]) -> str:
     for name, row in document["configurations"].items():
         cells = []
         for s in sets:
-            d = row["vs_one_look"][s]
-            low, high = d["ci95"]
-            delta = f"{d['mean']:+.4f}, {low:+.4f}..{high:+.4f}"
+            delta = delta_text(row["vs_one_look"][s])
             cells.append(f"{row['dice'][s]:.4f} ({delta}; {row['triggered'][s]})")
         mark = " **(served)**" if name == document["chosen"] else ""
         lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
