@@ -43,6 +43,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from segcore.encoding import mask_png_bytes
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = (ROOT.parent / "shared" / "data").resolve()
 BUILD = ROOT / ".docker-build" / "arm64"
@@ -77,14 +79,6 @@ Item = dict[str, str]
 
 
 # ---------------------------------------------------------------- the worker (both Pythons)
-
-
-def served_mask_png(mask: Image.Image) -> bytes:
-    """The mask as the API sends it (lesion_api.segmentation.mask_png_bytes, which needs the
-    web stack): 1-bit greyscale PNG, compress_level 1."""
-    buffer = io.BytesIO()
-    mask.convert("1", dither=Image.Dither.NONE).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 def mask_png(mask: Image.Image) -> bytes:
@@ -163,7 +157,7 @@ def worker(items: Sequence[Item], out: Path) -> dict[str, Any]:
                 height=segmented.height,
                 mask_sha256=sha256(segmented.mask.tobytes()),
                 mask_png_sha256=sha256(png),
-                served_png_sha256=sha256(served_mask_png(segmented.mask)),
+                served_png_sha256=sha256(mask_png_bytes(segmented.mask)),
                 probabilities_sha256=sha256(segmented.probabilities.tobytes()),
             )
             probabilities = segmented.probabilities.astype(np.float32)

@@ -154,13 +154,14 @@ def test_the_one_divergent_run_is_qemu_7_2s_sme(report: dict[str, Any]) -> None:
 
 
 def test_the_served_mask_png_is_the_apis() -> None:
-    """The worker cannot import lesion_api (no web stack in the aarch64 venv): its copy of the
-    mask encoding must stay the API's."""
-    from lesion_api.segmentation import mask_png_bytes
+    """The worker cannot import lesion_api (no web stack in the aarch64 venv): it encodes the
+    mask with segcore's encoding, the one the API serves."""
+    from lesion_api import segmentation
 
     rng = np.random.default_rng(0)
     mask = Image.fromarray(np.where(rng.random((37, 53)) > 0.5, 255, 0).astype(np.uint8))
-    assert arm64.served_mask_png(mask) == mask_png_bytes(mask)
+    assert arm64.mask_png_bytes is segmentation.mask_png_bytes
+    assert arm64.mask_png_bytes(mask) == segmentation.mask_png_bytes(mask)
 
 
 def test_the_subset_is_deterministic_and_spread() -> None:

@@ -4,30 +4,16 @@ encode."""
 from __future__ import annotations
 
 import base64
-import io
 import time
 from dataclasses import dataclass
-
-from PIL import Image
 
 from lesion_api.imaging import open_upload
 from lesion_api.memory_budget import MemoryBudget
 from lesion_api.model import ModelState
 from lesion_api.schemas import Confidence, ImageSize, Measurements, Quality, Segmentation, Timings
 from lesion_api.settings import UploadLimits
+from segcore.encoding import mask_png_bytes, png_bytes
 from segcore.measurements import confidence, measure
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    """Encode an image as PNG, in memory."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
-
-
-def mask_png_bytes(mask: Image.Image) -> bytes:
-    """A 0/255 mask as a 1-bit greyscale PNG: an eighth of the bytes to compress and send."""
-    return png_bytes(mask.convert("1", dither=Image.Dither.NONE))
 
 
 @dataclass(frozen=True)
