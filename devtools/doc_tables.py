@@ -692,6 +692,12 @@ def _second_look() -> str:
     return second_look.table(load(BENCHMARKS / "second_look.json"))
 
 
+def _decode_scale() -> str:
+    from benchmarks.studies import decode_scale
+
+    return decode_scale.table(load(BENCHMARKS / "decode_scale.json"))
+
+
 def _inference() -> str:
     from benchmarks import inference
 
@@ -708,6 +714,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "benchmarks.edge --table": _edge,
     "benchmarks.studies.quality_fit --table": _quality_fit,
     "benchmarks.studies.second_look --table": _second_look,
+    "benchmarks.studies.decode_scale --table": _decode_scale,
     "benchmarks.inference --table benchmarks/inference.json": _inference,
     "benchmarks.cost --table": _cost,
     **{f"devtools.doc_tables --table {name}": TABLES[name] for name in NAMES},

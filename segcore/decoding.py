@@ -3,8 +3,9 @@
 The model sees a small square; the mask goes back at the image's own size, which needs only the
 size, not the pixels. So a JPEG is decoded at a reduced DCT scale (draft mode) and any other
 image is box-reduced in its own mode before the RGB conversion, keeping at least
-`OVERSAMPLING` x the model input on each side so the final antialiased resize matches a full
-decode. What the serving API, the segment CLI and the evaluation read goes through here.
+`OVERSAMPLING` x the model input on each side before the final antialiased resize. One (not two,
+as until 2026-12-02) was chosen on held-out Dice and speed: benchmarks/decode_scale.json. What
+the serving API, the segment CLI and the evaluation read goes through here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from PIL import ExifTags, Image
 
 from segcore.processing import to_rgb_array
 
-OVERSAMPLING = 2
+OVERSAMPLING = 1
 EXIF_ORIENTATION = ExifTags.Base.Orientation
 # EXIF orientation -> the transposition that shows the image upright (as ImageOps.exif_transpose).
 UPRIGHT = {
@@ -67,37 +68,43 @@ def decoded_bytes(image: Image.Image) -> int:
     return width * height * DECODED_BYTES_PER_PIXEL.get(image.mode, 4)
 
 
-def draft_for_model(image: Image.Image, model_size: int) -> tuple[int, int]:
+def draft_for_model(
+    image: Image.Image, model_size: int, oversampling: int = OVERSAMPLING
+) -> tuple[int, int]:
     """Before loading: ask a JPEG for the smallest DCT scale that keeps enough pixels.
 
     Returns the stored (width, height), which a draft replaces in `image.size`.
     """
     stored = image.size
     if image.format in ("JPEG", "MPO"):
-        side = OVERSAMPLING * model_size
+        side = oversampling * model_size
         image.draft(None, (side, side))
     return stored
 
 
-def reduce_to_model(image: Image.Image, model_size: int) -> Image.Image:
-    """Box-reduce a loaded image in its own mode to at least OVERSAMPLING x model_size a side."""
+def reduce_to_model(
+    image: Image.Image, model_size: int, oversampling: int = OVERSAMPLING
+) -> Image.Image:
+    """Box-reduce a loaded image in its own mode to at least `oversampling` x model_size a side."""
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif image.mode == "1":
         image = image.convert("L")
-    factor = min(image.size) // (OVERSAMPLING * model_size)
+    factor = min(image.size) // (oversampling * model_size)
     if factor < 2:
         return image
     width, height = image.size
     return image.resize((width // factor, height // factor), Image.Resampling.BOX)
 
 
-def decode_for_model(image: Image.Image, model_size: int, stored: tuple[int, int]) -> Decoded:
+def decode_for_model(
+    image: Image.Image, model_size: int, stored: tuple[int, int], oversampling: int = OVERSAMPLING
+) -> Decoded:
     """Load an opened, drafted image (see `draft_for_model`) into a `Decoded`; the image is
     closed afterwards, so its full-size raster is freed at once."""
     image.load()  # first: a PNG's EXIF may follow its pixels, and a broken file must fail here
     turn = UPRIGHT.get(orientation(image))
-    pixels = to_rgb_array(reduce_to_model(image, model_size))
+    pixels = to_rgb_array(reduce_to_model(image, model_size, oversampling))
     image.close()
     width, height = stored
     if turn is not None:
@@ -107,6 +114,9 @@ def decode_for_model(image: Image.Image, model_size: int, stored: tuple[int, int
     return Decoded(pixels, width, height)
 
 
-def read_for_model(image: Image.Image, model_size: int) -> Decoded:
+def read_for_model(
+    image: Image.Image, model_size: int, oversampling: int = OVERSAMPLING
+) -> Decoded:
     """Draft, load, reduce and turn upright an opened image (a trusted file: no limits)."""
-    return decode_for_model(image, model_size, draft_for_model(image, model_size))
+    stored = draft_for_model(image, model_size, oversampling)
+    return decode_for_model(image, model_size, stored, oversampling)

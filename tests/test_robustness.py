@@ -143,4 +143,4 @@ def test_a_large_jpeg_is_decoded_at_reduced_scale() -> None:
 
     with Image.open(SAMPLE_JPEG) as image:  # 1022x767
         assert draft_for_model(image, 128) == (1022, 767)
-        assert image.size == (511, 384)  # half scale still keeps 2 x 128 a side
+        assert image.size == (256, 192)  # a quarter keeps 128 a side; an eighth would not
