@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -89,7 +90,17 @@ def main(argv: list[str] | None = None) -> int:
         goal = f"<= {GOALS[key]}" if key in GOALS else "-"
         print(f"| {key} | {figures[key]:.3f} | {goal} |")
     args.json.write_text(
-        json.dumps({"runs": args.runs, "goals": GOALS, **figures}, indent=1) + "\n"
+        json.dumps(
+            {
+                "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                "runs": args.runs,
+                "goals": GOALS,
+                **figures,
+            },
+            indent=1,
+        )
+        + "\n"
     )
     return 0
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import time
 from pathlib import Path
 
 import httpx
@@ -50,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--url", help="measure this API instead of starting one")
     parser.add_argument("--compare", help="a second API to measure in the same run")
+    parser.add_argument("--compared-build", help="what --compare serves, for the JSON's record")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -74,7 +78,14 @@ def main(argv: list[str] | None = None) -> int:
             )
         print(line)
     if args.json:
-        result = {"runs": args.runs, "goal_12mp_p50_ms": GOAL_12MP_P50_MS, "rows": rows}
+        result = {
+            "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "compared_build": args.compared_build if args.compare else None,
+            "runs": args.runs,
+            "goal_12mp_p50_ms": GOAL_12MP_P50_MS,
+            "rows": rows,
+        }
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 

@@ -383,7 +383,8 @@ def latency() -> str:
         "",
         f"Goal: a 12 MP JPEG in <= {lat['goal_12mp_p50_ms']:g} ms ({big['size']}: "
         f"{_met(big['this_p50_ms'] <= lat['goal_12mp_p50_ms'])}). `benchmarks/latency.json`, "
-        f"{lat['runs']} runs each; the compared build is not named in the JSON; {_when(lat)}.",
+        f"{lat['runs']} runs each; the compared build: "
+        f"{lat.get('compared_build') or 'not named in the JSON'}; {_when(lat)}.",
     ]
     return "\n".join(lines) + "\n"
 
