@@ -687,6 +687,12 @@ def _quality_fit() -> str:
     return quality_fit.table(load(quality_fit.REPORT))
 
 
+def _quality_signals() -> str:
+    from benchmarks.studies import quality_signals
+
+    return quality_signals.table(load(quality_signals.REPORT))
+
+
 def _second_look() -> str:
     from benchmarks.studies import second_look
 
@@ -714,6 +720,7 @@ def _cost() -> str:
 BLOCKS: dict[str, Callable[[], str]] = {
     "benchmarks.edge --table": _edge,
     "benchmarks.studies.quality_fit --table": _quality_fit,
+    "benchmarks.studies.quality_signals --table": _quality_signals,
     "benchmarks.studies.second_look --table": _second_look,
     "benchmarks.studies.decode_scale --table": _decode_scale,
     "benchmarks.inference --table benchmarks/inference.json": _inference,
