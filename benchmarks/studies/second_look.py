@@ -8,6 +8,9 @@ chosen configuration by the criteria written first.
         --hard-cases runs/hard --out benchmarks/second_look.json
     python -m benchmarks.studies.second_look --table benchmarks/second_look.json
 
+With `--reference models/unet.tflite`, a fine-tuned `--model` does both looks and is scored
+against the deployed file's one look (`benchmarks/studies/zoom_finetune_criteria.md`).
+
 Every figure is the served path (segcore): decoded and resized as the API does, the first map
 on the whole field, the crop taken from the same decoded pixels, the combined map upsampled to
 the ground truth and thresholded.
@@ -114,7 +117,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", type=Path)
     parser.add_argument("--hard-cases", type=Path, help="isic.hard_cases make's out")
     parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL)
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="score against this model's one look (default: --model's own); e.g. the deployed "
+        "file, for a fine-tuned --model",
+    )
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--criteria", default="benchmarks/studies/second_look_criteria.md", help="recorded"
+    )
     args = parser.parse_args(argv)
     if args.table:
         print(table(json.loads(args.table.read_text())), end="")
@@ -127,10 +139,17 @@ def main(argv: list[str] | None = None) -> int:
         "hard_cases": find_samples(args.hard_cases, "training"),
     }
     loaded = {name: load_set(samples, predictor) for name, samples in sets.items()}
-    one_look = {
+    own_look = {
         name: np.asarray([dice_of(i, None, "replace") for i in items])
         for name, items in loaded.items()
     }
+    one_look = own_look
+    if args.reference:
+        reference = TFLitePredictor(args.reference, num_threads=2)
+        one_look = {
+            name: np.asarray([dice_of(i, None, "replace") for i in load_set(samples, reference)])
+            for name, samples in sets.items()
+        }
     print({name: round(float(d.mean()), 4) for name, d in one_look.items()}, flush=True)
     looks: dict[tuple[float, str], list[Look | None]] = {}
     look_ms: list[float] = []
@@ -183,7 +202,12 @@ def main(argv: list[str] | None = None) -> int:
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "model": str(args.model),
-        "criteria": "benchmarks/studies/second_look_criteria.md",
+        "reference": str(args.reference or args.model),
+        "model_one_look": {
+            name: {"dice": float(d.mean()), "vs_reference": compared(d - one_look[name])}
+            for name, d in own_look.items()
+        },
+        "criteria": args.criteria,
         "sets": {s: len(items) for s, items in loaded.items()},
         "second_look_ms_p50": float(np.median(look_ms)) if look_ms else None,
         "one_look_ms_p50": predictor.latency_ms(repeats=50)["p50_ms"],
@@ -205,16 +229,23 @@ def table(document: dict[str, Any]) -> str:
         for s in sets:
             delta = delta_text(row["vs_one_look"][s])
             cells.append(f"{row['dice'][s]:.4f} ({delta}; {row['triggered'][s]})")
-        mark = " **(served)**" if name == document["chosen"] else ""
+        mark = " **(chosen)**" if name == document["chosen"] else ""
         lines.append(f"| {name}{mark} | " + " | ".join(cells) + " |")
     chosen = document["chosen"] or "none: no configuration met the criteria"
     gain = max(
         np.mean([row["dice"][s] - row["one_look_dice"][s] for s in CHOSEN_ON])
         for row in document["configurations"].values()
     )
+    own = document.get("model_one_look")
+    if own and document["reference"] != document["model"]:
+        versus = "; ".join(
+            f"{SET_NAMES[s]} {own[s]['dice']:.4f} ({delta_text(own[s]['vs_reference'])})"
+            for s in sets
+        )
+        lines.append(f"\nThe model's one look against the reference's: {versus}.")
     lines.append(
         f"\nBest gain in the mean of the full-field and hard-case Dice: {gain:+.4f} (the criteria "
-        f"ask {MIN_GAIN:+.3f}). Served: {chosen}. Measured {document['measured']} "
+        f"ask {MIN_GAIN:+.3f}). Chosen by the criteria: {chosen}. Measured {document['measured']} "
         f"({document['machine']}); a second look (find, crop, model call) p50 "
         f"{document['second_look_ms_p50']:.1f} ms, a whole-field model call "
         f"{document['one_look_ms_p50']:.1f} ms."
