@@ -693,10 +693,13 @@ def _quality_signals() -> str:
     return quality_signals.table(load(quality_signals.REPORT))
 
 
-def _second_look() -> str:
-    from benchmarks.studies import second_look
+def _second_look(name: str) -> Callable[[], str]:
+    def render() -> str:
+        from benchmarks.studies import second_look
 
-    return second_look.table(load(BENCHMARKS / "second_look.json"))
+        return second_look.table(load(BENCHMARKS / name))
+
+    return render
 
 
 def _decode_scale() -> str:
@@ -721,7 +724,10 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "benchmarks.edge --table": _edge,
     "benchmarks.studies.quality_fit --table": _quality_fit,
     "benchmarks.studies.quality_signals --table": _quality_signals,
-    "benchmarks.studies.second_look --table": _second_look,
+    "benchmarks.studies.second_look --table": _second_look("second_look.json"),
+    "benchmarks.studies.second_look --table benchmarks/second_look_zoom.json": _second_look(
+        "second_look_zoom.json"
+    ),
     "benchmarks.studies.decode_scale --table": _decode_scale,
     "benchmarks.inference --table benchmarks/inference.json": _inference,
     "benchmarks.cost --table": _cost,

@@ -243,9 +243,15 @@ def table(document: dict[str, Any]) -> str:
             for s in sets
         )
         lines.append(f"\nThe model's one look against the reference's: {versus}.")
+    admissible = sum(
+        all(d["mean"] >= -MAX_LOSS for d in row["vs_one_look"].values())
+        for row in document["configurations"].values()
+    )
     lines.append(
         f"\nBest gain in the mean of the full-field and hard-case Dice: {gain:+.4f} (the criteria "
-        f"ask {MIN_GAIN:+.3f}). Chosen by the criteria: {chosen}. Measured {document['measured']} "
+        f"ask {MIN_GAIN:+.3f}); {admissible} of {len(document['configurations'])} configurations "
+        f"lose no more than {MAX_LOSS} on any set. Chosen by the criteria: {chosen}. "
+        f"Measured {document['measured']} "
         f"({document['machine']}); a second look (find, crop, model call) p50 "
         f"{document['second_look_ms_p50']:.1f} ms, a whole-field model call "
         f"{document['one_look_ms_p50']:.1f} ms."
