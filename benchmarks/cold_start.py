@@ -29,8 +29,10 @@ import collections
 import io
 import json
 import os
+import platform
 import statistics
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     is_standin = STANDIN_LABEL in standin
     variants: dict[str, dict[str, float]] = {}
     report: dict[str, object] = {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "image": args.image,
         "base": LAMBDA_BASE + (" (offline stand-in: Debian 12, Python 3.12)" if is_standin else ""),
         "runs": args.runs,
