@@ -366,18 +366,12 @@ def cold_start() -> str:
 def latency() -> str:
     """p50 through the API by JPEG size (benchmarks.latency)."""
     lat = load(BENCHMARKS / "latency.json")
-    lines = _header(["JPEG", "bytes", "p50 ms", "p50 ms, the build compared in the same run"])
+    compared = all("compared_p50_ms" in r for r in lat["rows"])
+    head = ["JPEG", "bytes", "p50 ms"]
+    lines = _header([*head, "p50 ms, the build compared in the same run"] if compared else head)
     for r in lat["rows"]:
-        lines.append(
-            _row(
-                [
-                    r["size"],
-                    f"{r['bytes']:,}",
-                    f"{r['this_p50_ms']:.1f}",
-                    f"{r['compared_p50_ms']:.1f}",
-                ]
-            )
-        )
+        cells = [r["size"], f"{r['bytes']:,}", f"{r['this_p50_ms']:.1f}"]
+        lines.append(_row([*cells, f"{r['compared_p50_ms']:.1f}"] if compared else cells))
     big = lat["rows"][-1]
     lines += [
         "",

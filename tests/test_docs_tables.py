@@ -156,3 +156,22 @@ def test_the_parity_report_is_what_the_gate_writes(tmp_path: Path) -> None:
 
 def test_check_mode_passes_on_the_committed_documents() -> None:
     assert doc_tables.main(["--check"]) == 0
+
+
+def test_a_latency_run_without_a_compared_build_drops_that_column(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    latency = doc_tables.BENCHMARKS / "latency.json"
+
+    def alone(document: dict[str, Any]) -> None:
+        document["compared_build"] = None
+        for row in document["rows"]:
+            row.pop("compared_p50_ms", None)
+
+    changed = _mutated(latency, alone)
+    real = doc_tables.load
+    monkeypatch.setattr(doc_tables, "load", lambda p: changed if p == latency else real(p))
+    table = TABLES["latency"]()
+    assert "the build compared" not in table.splitlines()[0]
+    assert "not named in the JSON" in table
+    assert table.splitlines()[2].count("|") == 4
