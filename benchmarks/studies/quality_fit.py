@@ -23,6 +23,7 @@ import os
 import platform
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,22 @@ def source_ids(folder: Path, listing: str, key: str) -> dict[str, str]:
     return {case["image_id"]: case[key] for case in cases}
 
 
+Values = Callable[[np.ndarray], np.ndarray]
+"""An image's signals from its map on the model's grid (S, S), in a fixed order."""
+
+
+def served_values(probabilities: np.ndarray) -> np.ndarray:
+    """segcore.quality's SIGNALS, in their order."""
+    values = signals(probabilities)
+    return np.asarray([values[name] for name in SIGNALS])
+
+
 def scored(
-    set_name: str, samples: list[Sample], groups: dict[str, str], predictor: TFLitePredictor
+    set_name: str,
+    samples: list[Sample],
+    groups: dict[str, str],
+    predictor: TFLitePredictor,
+    values: Values = served_values,
 ) -> list[Item]:
     size = predictor.input_size
     items = []
@@ -90,11 +105,62 @@ def scored(
             pixels = read_for_model(image, size).pixels
         probabilities = predictor.predict(preprocess(pixels, size)[None])[0]
         dice = score_pair(truth, postprocess(probabilities, *truth.shape))["dice"]
-        values = signals(probabilities)
-        items.append(
-            Item(set_name, groups[sample.image_id], dice, np.asarray([values[n] for n in SIGNALS]))
-        )
+        items.append(Item(set_name, groups[sample.image_id], dice, values(probabilities)))
     return items
+
+
+def add_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command line of a study on the pooled sets (and --table for its committed report)."""
+    parser.add_argument("--table", action="store_true", help="print the committed report's table")
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--split", type=Path)
+    parser.add_argument("--hard-cases", type=Path, help="isic.hard_cases make's out")
+    parser.add_argument("--darker-skin", type=Path, help="isic.darker_skin make's out")
+    parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL)
+
+
+def pooled_items(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, values: Values = served_values
+) -> list[Item]:
+    """Every image of the pooled sets, scored with the served prediction of --model."""
+    if not (args.data and args.split and args.hard_cases and args.darker_skin):
+        parser.error("--data, --split, --hard-cases and --darker-skin (or --table)")
+    predictor = TFLitePredictor(args.model, num_threads=2)
+    items: list[Item] = []
+    for set_name, samples in standard_set_samples(args.data, args.split).items():
+        by_id = {s.image_id: s.image_id for s in samples}
+        items += scored(set_name, samples, by_id, predictor, values)
+    items += scored(
+        "hard_cases", find_samples(args.hard_cases, "training"),
+        source_ids(args.hard_cases, "cases.json", "source_id"), predictor, values,
+    )  # fmt: skip
+    items += scored(
+        "darker_skin", find_samples(args.darker_skin, "training"),
+        source_ids(args.darker_skin, "levels.json", "source_id"), predictor, values,
+    )  # fmt: skip
+    return items
+
+
+def folds_of(items: list[Item]) -> np.ndarray:
+    """Each image's fold: its ISIC id's, drawn once (seeded), so an id's versions share one."""
+    groups = sorted({item.group for item in items})
+    fold_of_group = dict(
+        zip(groups, np.random.default_rng(SEED).permutation(len(groups)) % FOLDS, strict=True)
+    )
+    return np.asarray([fold_of_group[item.group] for item in items])
+
+
+def out_of_fold(items: list[Item], folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each image's estimate and flag from the fit on the other folds."""
+    x = np.stack([item.values for item in items])
+    predicted = np.zeros(len(items))
+    flagged = np.zeros(len(items), dtype=bool)
+    for fold in range(FOLDS):
+        held = folds == fold
+        model = fit([item for item, h in zip(items, held, strict=True) if not h])
+        predicted[held] = model.predict(x[held])
+        flagged[held] = predicted[held] < model.threshold
+    return predicted, flagged
 
 
 def weights_of(items: list[Item]) -> np.ndarray:
@@ -251,44 +317,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.studies.quality_fit", description=__doc__
     )
-    parser.add_argument("--table", action="store_true", help="print the committed report's table")
-    parser.add_argument("--data", type=Path)
-    parser.add_argument("--split", type=Path)
-    parser.add_argument("--hard-cases", type=Path, help="isic.hard_cases make's out")
-    parser.add_argument("--darker-skin", type=Path, help="isic.darker_skin make's out")
-    parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL)
+    add_set_arguments(parser)
     args = parser.parse_args(argv)
     if args.table:
         print(table(json.loads(REPORT.read_text())), end="")
         return 0
-    if not (args.data and args.split and args.hard_cases and args.darker_skin):
-        parser.error("--data, --split, --hard-cases and --darker-skin (or --table)")
-    predictor = TFLitePredictor(args.model, num_threads=2)
-    standard = standard_set_samples(args.data, args.split)
-    items: list[Item] = []
-    for set_name, samples in standard.items():
-        items += scored(set_name, samples, {s.image_id: s.image_id for s in samples}, predictor)
-    items += scored(
-        "hard_cases", find_samples(args.hard_cases, "training"),
-        source_ids(args.hard_cases, "cases.json", "source_id"), predictor,
-    )  # fmt: skip
-    items += scored(
-        "darker_skin", find_samples(args.darker_skin, "training"),
-        source_ids(args.darker_skin, "levels.json", "source_id"), predictor,
-    )  # fmt: skip
-    groups = sorted({item.group for item in items})
-    fold_of_group = dict(
-        zip(groups, np.random.default_rng(SEED).permutation(len(groups)) % FOLDS, strict=True)
-    )
-    folds = np.asarray([fold_of_group[item.group] for item in items])
-    x = np.stack([item.values for item in items])
-    predicted = np.zeros(len(items))
-    flagged = np.zeros(len(items), dtype=bool)
-    for fold in range(FOLDS):
-        held = folds == fold
-        model = fit([item for item, h in zip(items, held, strict=True) if not h])
-        predicted[held] = model.predict(x[held])
-        flagged[held] = predicted[held] < model.threshold
+    items = pooled_items(parser, args)
+    predicted, flagged = out_of_fold(items, folds_of(items))
     sets = list(dict.fromkeys(item.set_name for item in items))
     by_set = {}
     for set_name in sets:

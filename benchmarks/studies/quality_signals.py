@@ -17,31 +17,24 @@ import os
 import platform
 import time
 from collections.abc import Collection
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from benchmarks.studies.quality_fit import (
     FAILURE,
-    FOLDS,
     GOAL_POOL,
     NAMES,
-    SEED,
     Item,
-    fit,
+    add_set_arguments,
+    folds_of,
+    out_of_fold,
+    pooled_items,
     report_of,
-    source_ids,
 )
-from isic.data import Sample, find_samples, load_pair
-from isic.sets import standard_set_samples
 from segcore.components import components
-from segcore.decoding import read_for_model
-from segcore.metrics import score_pair
-from segcore.paths import DEPLOYED_MODEL, REPOSITORY
-from segcore.predictor import TFLitePredictor
-from segcore.processing import THRESHOLD, postprocess, preprocess
+from segcore.paths import REPOSITORY
+from segcore.processing import THRESHOLD
 from segcore.quality import SIGNALS, signals
 
 CORE = 0.875
@@ -73,37 +66,10 @@ def extra_signals(probabilities: np.ndarray) -> dict[str, float]:
     }
 
 
-def scored(
-    set_name: str, samples: list[Sample], groups: dict[str, str], predictor: TFLitePredictor
-) -> list[Item]:
-    """Each image's Dice and its ten signals (A's six, then EXTRA)."""
-    size = predictor.input_size
-    items = []
-    for sample in samples:
-        if sample.image_id not in groups:
-            continue
-        _, truth = load_pair(sample)
-        with Image.open(sample.image_path) as image:
-            pixels = read_for_model(image, size).pixels
-        probabilities = predictor.predict(preprocess(pixels, size)[None])[0]
-        dice = score_pair(truth, postprocess(probabilities, *truth.shape))["dice"]
-        values = {**signals(probabilities), **extra_signals(probabilities)}
-        row = np.asarray([values[name] for name in (*SIGNALS, *EXTRA)])
-        items.append(Item(set_name, groups[sample.image_id], dice, row))
-    return items
-
-
-def out_of_fold(items: list[Item], folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each image's estimate and flag from the fit on the other folds."""
-    x = np.stack([item.values for item in items])
-    predicted = np.zeros(len(items))
-    flagged = np.zeros(len(items), dtype=bool)
-    for fold in range(FOLDS):
-        held = folds == fold
-        model = fit([item for item, h in zip(items, held, strict=True) if not h])
-        predicted[held] = model.predict(x[held])
-        flagged[held] = predicted[held] < model.threshold
-    return predicted, flagged
+def ten_values(probabilities: np.ndarray) -> np.ndarray:
+    """A's six signals, then EXTRA."""
+    values = {**signals(probabilities), **extra_signals(probabilities)}
+    return np.asarray([values[name] for name in (*SIGNALS, *EXTRA)])
 
 
 def candidate_report(items: list[Item], folds: np.ndarray) -> dict[str, Any]:
@@ -178,35 +144,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.studies.quality_signals", description=__doc__
     )
-    parser.add_argument("--table", action="store_true", help="print the committed report's table")
-    parser.add_argument("--data", type=Path)
-    parser.add_argument("--split", type=Path)
-    parser.add_argument("--hard-cases", type=Path, help="isic.hard_cases make's out")
-    parser.add_argument("--darker-skin", type=Path, help="isic.darker_skin make's out")
-    parser.add_argument("--model", type=Path, default=DEPLOYED_MODEL)
+    add_set_arguments(parser)
     args = parser.parse_args(argv)
     if args.table:
         print(table(json.loads(REPORT.read_text())), end="")
         return 0
-    if not (args.data and args.split and args.hard_cases and args.darker_skin):
-        parser.error("--data, --split, --hard-cases and --darker-skin (or --table)")
-    predictor = TFLitePredictor(args.model, num_threads=2)
-    items: list[Item] = []
-    for set_name, samples in standard_set_samples(args.data, args.split).items():
-        items += scored(set_name, samples, {s.image_id: s.image_id for s in samples}, predictor)
-    items += scored(
-        "hard_cases", find_samples(args.hard_cases, "training"),
-        source_ids(args.hard_cases, "cases.json", "source_id"), predictor,
-    )  # fmt: skip
-    items += scored(
-        "darker_skin", find_samples(args.darker_skin, "training"),
-        source_ids(args.darker_skin, "levels.json", "source_id"), predictor,
-    )  # fmt: skip
-    groups = sorted({item.group for item in items})
-    fold_of_group = dict(
-        zip(groups, np.random.default_rng(SEED).permutation(len(groups)) % FOLDS, strict=True)
-    )
-    folds = np.asarray([fold_of_group[item.group] for item in items])
+    items = pooled_items(parser, args, ten_values)
+    folds = folds_of(items)
     only_a = [Item(i.set_name, i.group, i.dice, i.values[: len(SIGNALS)]) for i in items]
     a, b = candidate_report(only_a, folds), candidate_report(items, folds)
     document: dict[str, Any] = {
