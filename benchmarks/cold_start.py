@@ -29,16 +29,15 @@ import collections
 import io
 import json
 import os
-import platform
 import statistics
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from benchmarks.process import ROOT
+from benchmarks.provenance import stamp
 from devtools.emulator import invoke
 from devtools.events import event, multipart
 from devtools.offline_bases import LAMBDA_BASE
@@ -190,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     is_standin = STANDIN_LABEL in standin
     variants: dict[str, dict[str, float]] = {}
     report: dict[str, object] = {
-        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        **stamp(),
         "image": args.image,
         "base": LAMBDA_BASE + (" (offline stand-in: Debian 12, Python 3.12)" if is_standin else ""),
         "runs": args.runs,

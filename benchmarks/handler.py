@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from benchmarks.process import ROOT, Figures, add_worker_arguments, peak_rss_mb, run_worker
+from benchmarks.provenance import stamp
 from segcore.paths import DEPLOYED_MODEL
 from segcore.timing import latency_ms
 
@@ -92,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(
         json.dumps(
             {
-                "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+                **stamp(),
                 "runs": args.runs,
                 "goals": GOALS,
                 **figures,

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
 from pathlib import Path
 
 import httpx
@@ -22,6 +19,7 @@ import httpx
 from benchmarks.images import noisy_jpeg
 from benchmarks.load import server
 from benchmarks.process import Figures
+from benchmarks.provenance import stamp
 from segcore.timing import latency_ms
 
 SIZES = [(256, 192), (1024, 768), (2048, 1536), (4000, 3000)]
@@ -79,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     if args.json:
         result = {
-            "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            **stamp(),
             "compared_build": args.compared_build if args.compare else None,
             "runs": args.runs,
             "goal_12mp_p50_ms": GOAL_12MP_P50_MS,

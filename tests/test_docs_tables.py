@@ -175,3 +175,10 @@ def test_a_latency_run_without_a_compared_build_drops_that_column(
     assert "the build compared" not in table.splitlines()[0]
     assert "not named in the JSON" in table
     assert table.splitlines()[2].count("|") == 4
+
+
+def test_the_benchmarks_stamp_is_what_the_tables_read() -> None:
+    from benchmarks.provenance import stamp
+
+    when = doc_tables._when(stamp())
+    assert "not recorded" not in when and " cores" in when and " UTC" in when

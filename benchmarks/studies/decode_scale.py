@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from benchmarks.provenance import stamp
 from benchmarks.studies.ladder import SET_NAMES, compared, delta_text
 from isic.data import Sample, find_samples
 from isic.scoring import iter_loaded
@@ -142,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     p50 = served_p50_ms(predictor, args.runs)
     ratio = p50[CANDIDATE] / p50[REFERENCE]
     document = {
-        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        **stamp(),
         "model": str(DEPLOYED_MODEL.relative_to(REPOSITORY)),
         "criteria": "benchmarks/studies/decode_scale_criteria.md",
         "oversampling": {"reference": REFERENCE, "candidate": CANDIDATE},

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
+from benchmarks.provenance import stamp
 from benchmarks.studies.ladder import SET_NAMES
 from isic.data import Sample, find_samples, load_pair
 from isic.sets import standard_set_samples
@@ -355,8 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         + "\n"
     )
     document = {
-        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        **stamp(),
         "model_sha256": sha,
         "criteria": "benchmarks/studies/second_look_criteria.md",
         "failure": f"Dice < {FAILURE}",

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
 from collections.abc import Collection
 from typing import Any
 
 import numpy as np
 
+from benchmarks.provenance import stamp
 from benchmarks.studies.quality_fit import (
     FAILURE,
     GOAL_POOL,
@@ -154,8 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     only_a = [Item(i.set_name, i.group, i.dice, i.values[: len(SIGNALS)]) for i in items]
     a, b = candidate_report(only_a, folds), candidate_report(items, folds)
     document: dict[str, Any] = {
-        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        **stamp(),
         "criteria": CRITERIA,
         "failure": f"Dice < {FAILURE}",
         "candidates": {"A": list(SIGNALS), "B": [*SIGNALS, *EXTRA]},

@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +29,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from benchmarks.provenance import stamp
 from benchmarks.studies.ladder import SET_NAMES, compared, delta_text
 from isic.data import Sample, find_samples, load_pair
 from isic.sets import standard_set_samples
@@ -199,8 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print(name_of(policy), {s: round(v["dice"], 4) for s, v in per_set.items()}, flush=True)
     document = {
-        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        **stamp(),
         "model": str(args.model),
         "reference": str(args.reference or args.model),
         "model_one_look": {
