@@ -20,9 +20,8 @@ from PIL import Image
 
 from isic import stress
 from isic.data import Sample, find_samples, load_pair, load_split
-from segcore.components import components
 from segcore.decoding import read_for_model
-from segcore.second_look import Focus, crop_box
+from segcore.second_look import Focus, crop_box, focus
 
 JITTER = 0.15
 SCALE = (0.85, 1.15)
@@ -31,24 +30,21 @@ SEED = 29
 
 
 def jittered_focus(mask: np.ndarray, rng: np.random.Generator) -> Focus | None:
-    """The largest part of a 0/255 mask as a Focus, moved and resized at random; None when the
-    mask is empty."""
-    labels, count = components(mask > 0)
-    if not count:
+    """The largest part of a 0/255 mask (segcore.second_look's focus), moved and resized at
+    random; None when the mask is empty."""
+    found = focus((mask > 0).astype(np.float32))
+    if found is None:
         return None
-    main = labels == int(np.argmax(np.bincount(labels.ravel())[1:])) + 1
-    rows, cols = np.flatnonzero(main.any(axis=1)), np.flatnonzero(main.any(axis=0))
-    height, width = mask.shape
-    box_w, box_h = (cols[-1] + 1 - cols[0]) / width, (rows[-1] + 1 - rows[0]) / height
-    centre_x = (cols[0] + cols[-1] + 1) / 2 / width + rng.uniform(-JITTER, JITTER) * box_w
-    centre_y = (rows[0] + rows[-1] + 1) / 2 / height + rng.uniform(-JITTER, JITTER) * box_h
+    box_w, box_h = found.right - found.left, found.bottom - found.top
+    centre_x = (found.left + found.right) / 2 + rng.uniform(-JITTER, JITTER) * box_w
+    centre_y = (found.top + found.bottom) / 2 + rng.uniform(-JITTER, JITTER) * box_h
     half_w, half_h = box_w * rng.uniform(*SCALE) / 2, box_h * rng.uniform(*SCALE) / 2
     return Focus(
         left=max(0.0, centre_x - half_w),
         top=max(0.0, centre_y - half_h),
         right=min(1.0, centre_x + half_w),
         bottom=min(1.0, centre_y + half_h),
-        share=float(main.mean()),
+        share=found.share,
     )
 
 
