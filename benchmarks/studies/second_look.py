@@ -22,7 +22,7 @@ import argparse
 import itertools
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,12 @@ def load_set(samples: list[Sample], predictor: TFLitePredictor) -> list[Scored]:
         first = predictor.predict(preprocess(pixels, size)[None])[0]
         items.append(Scored(truth, pixels, first))
     return items
+
+
+def first_of(item: Scored, predictor: TFLitePredictor) -> Scored:
+    """The same decoded image with another model's first map."""
+    size = predictor.input_size
+    return replace(item, first=predictor.predict(preprocess(item.pixels, size)[None])[0])
 
 
 def dice_of(item: Scored, look: Look | None, combination: Combination) -> float:
@@ -145,9 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     one_look = own_look
     if args.reference:
         reference = TFLitePredictor(args.reference, num_threads=2)
+        if reference.input_size != predictor.input_size:
+            parser.error("--reference must take the inputs --model takes (one decode serves both)")
         one_look = {
-            name: np.asarray([dice_of(i, None, "replace") for i in load_set(samples, reference)])
-            for name, samples in sets.items()
+            name: np.asarray([dice_of(first_of(i, reference), None, "replace") for i in items])
+            for name, items in loaded.items()
         }
     print({name: round(float(d.mean()), 4) for name, d in one_look.items()}, flush=True)
     looks: dict[tuple[float, str], list[Look | None]] = {}
