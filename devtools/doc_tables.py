@@ -687,6 +687,12 @@ def _quality_signals() -> str:
     return quality_signals.table(load(quality_signals.REPORT))
 
 
+def _failure_flag() -> str:
+    from benchmarks.studies import failure_flag
+
+    return failure_flag.table(load(failure_flag.REPORT))
+
+
 def _second_look(name: str) -> Callable[[], str]:
     def render() -> str:
         from benchmarks.studies import second_look
@@ -718,6 +724,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "benchmarks.edge --table": _edge,
     "benchmarks.studies.quality_fit --table": _quality_fit,
     "benchmarks.studies.quality_signals --table": _quality_signals,
+    "benchmarks.studies.failure_flag --table": _failure_flag,
     "benchmarks.studies.second_look --table": _second_look("second_look.json"),
     "benchmarks.studies.second_look --table benchmarks/second_look_zoom.json": _second_look(
         "second_look_zoom.json"

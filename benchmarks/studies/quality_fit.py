@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import matplotlib
 
@@ -77,11 +77,12 @@ def source_ids(folder: Path, listing: str, key: str) -> dict[str, str]:
     return {case["image_id"]: case[key] for case in cases}
 
 
-Values = Callable[[np.ndarray], np.ndarray]
-"""An image's signals from its map on the model's grid (S, S), in a fixed order."""
+Values = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""An image's signals, in a fixed order, from its map on the model's grid (S, S) and the model
+input (S, S, 3) it came from (for a signal that needs another look at it)."""
 
 
-def served_values(probabilities: np.ndarray) -> np.ndarray:
+def served_values(probabilities: np.ndarray, model_input: np.ndarray) -> np.ndarray:
     """segcore.quality's SIGNALS, in their order."""
     values = signals(probabilities)
     return np.asarray([values[name] for name in SIGNALS])
@@ -102,9 +103,12 @@ def scored(
         _, truth = load_pair(sample)
         with Image.open(sample.image_path) as image:
             pixels = read_for_model(image, size).pixels
-        probabilities = predictor.predict(preprocess(pixels, size)[None])[0]
+        model_input = preprocess(pixels, size)
+        probabilities = predictor.predict(model_input[None])[0]
         dice = score_pair(truth, postprocess(probabilities, *truth.shape))["dice"]
-        items.append(Item(set_name, groups[sample.image_id], dice, values(probabilities)))
+        items.append(
+            Item(set_name, groups[sample.image_id], dice, values(probabilities, model_input))
+        )
     return items
 
 
@@ -149,14 +153,25 @@ def folds_of(items: list[Item]) -> np.ndarray:
     return np.asarray([fold_of_group[item.group] for item in items])
 
 
-def out_of_fold(items: list[Item], folds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each image's estimate and flag from the fit on the other folds."""
+class Scorer(Protocol):
+    """A fitted estimate of Dice and its review threshold."""
+
+    threshold: float
+
+    def predict(self, x: np.ndarray) -> np.ndarray: ...
+
+
+def out_of_fold(
+    items: list[Item], folds: np.ndarray, fitter: Callable[[list[Item]], Scorer] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each image's estimate and flag from the fit (default: `fit`) on the other folds."""
+    fitter = fitter or fit
     x = np.stack([item.values for item in items])
     predicted = np.zeros(len(items))
     flagged = np.zeros(len(items), dtype=bool)
     for fold in range(FOLDS):
         held = folds == fold
-        model = fit([item for item, h in zip(items, held, strict=True) if not h])
+        model = fitter([item for item, h in zip(items, held, strict=True) if not h])
         predicted[held] = model.predict(x[held])
         flagged[held] = predicted[held] < model.threshold
     return predicted, flagged
