@@ -7,6 +7,9 @@ import base64
 import gc
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from fastapi import FastAPI
@@ -138,3 +141,44 @@ def test_docs_behind_a_rest_stage_link_under_the_stage(handler) -> None:
     spec = handler(event("v1", "GET", "/openapi.json"), None)
     assert json.loads(spec["body"])["servers"] == [{"url": "/prod"}]
     assert handler(event("v2", "GET", "/docs"), None)["body"].count("'/openapi.json'") == 1
+
+
+COLD_IMPORT = """
+import json
+import lesion_api.handler as entry
+from fastapi.openapi.models import OpenAPI
+from pydantic import BaseModel
+from lesion_api import schemas
+from devtools.events import event
+
+deferred = not OpenAPI.__pydantic_complete__
+ours = [
+    name for name, kind in vars(schemas).items()
+    if isinstance(kind, type) and issubclass(kind, BaseModel)
+    and kind.__module__ == schemas.__name__ and not kind.__pydantic_complete__
+]
+response = entry.handler(event("v2", "GET", "/openapi.json"), None)
+print(json.dumps({
+    "deferred": deferred, "ours_unbuilt": ours, "config": dict(BaseModel.model_config),
+    "status": response["statusCode"], "document": json.loads(response["body"]),
+}))
+"""
+
+
+def test_the_cold_handler_builds_the_openapi_models_on_first_use() -> None:
+    """INIT leaves FastAPI's OpenAPI models unbuilt (lesion_api.openapi_models) and nothing
+    else: the API's own schemas are built, pydantic's default is back, and the document the
+    handler then serves is the one an eagerly imported FastAPI builds."""
+    run = subprocess.run(
+        [sys.executable, "-c", COLD_IMPORT],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "MODEL_PATH": str(TINY_TFLITE)},
+    )
+    cold = json.loads(run.stdout.strip().splitlines()[-1])
+    assert cold["deferred"], "INIT built FastAPI's OpenAPI models"
+    assert cold["ours_unbuilt"] == [], "the API's own schemas must be built at INIT"
+    assert "defer_build" not in cold["config"]
+    assert cold["status"] == 200
+    assert cold["document"] == create_app(Settings(model_path=TINY_TFLITE)).openapi()

@@ -21,6 +21,10 @@ import logging  # noqa: E402
 import warnings  # noqa: E402
 from typing import Any  # noqa: E402
 
+from lesion_api.openapi_models import import_fastapi  # noqa: E402
+
+import_fastapi()  # before anything imports it: its OpenAPI models are built on first use
+
 from mangum import Mangum  # noqa: E402
 from mangum.protocols import HTTPCycle  # noqa: E402
 from mangum.types import ASGI, LambdaContext  # noqa: E402
