@@ -699,6 +699,12 @@ def _failure_flag() -> str:
     return failure_flag.table(load(failure_flag.REPORT))
 
 
+def _look_signals() -> str:
+    from benchmarks.studies import look_signals
+
+    return look_signals.table(load(look_signals.REPORT))
+
+
 def _second_look(name: str) -> Callable[[], str]:
     def render() -> str:
         from benchmarks.studies import second_look
@@ -731,6 +737,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "benchmarks.studies.quality_fit --table": _quality_fit,
     "benchmarks.studies.quality_signals --table": _quality_signals,
     "benchmarks.studies.failure_flag --table": _failure_flag,
+    "benchmarks.studies.look_signals --table": _look_signals,
     "benchmarks.studies.second_look --table": _second_look("second_look.json"),
     "benchmarks.studies.second_look --table benchmarks/second_look_zoom.json": _second_look(
         "second_look_zoom.json"

@@ -39,7 +39,7 @@ from benchmarks.studies.quality_fit import (
 from benchmarks.studies.quality_signals import EXTRA, extra_signals
 from segcore.paths import REPOSITORY
 from segcore.predictor import TFLitePredictor
-from segcore.processing import THRESHOLD
+from segcore.processing import THRESHOLD, preprocess
 from segcore.quality import SIGNALS, signals
 
 PENALTY_C = 1.0
@@ -71,7 +71,8 @@ class AllValues:
 
     mirrors: TFLitePredictor
 
-    def __call__(self, probabilities: np.ndarray, model_input: np.ndarray) -> np.ndarray:
+    def __call__(self, probabilities: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+        model_input = preprocess(pixels, self.mirrors.input_size)
         mirrored = self.mirrors.mirror_maps(model_input)[1][0]
         values = {
             **signals(probabilities),
@@ -142,9 +143,17 @@ def failure_fit(items: list[Item]) -> FailureFit:
 FITTERS: dict[str, Callable[[list[Item]], Scorer]] = {"dice": fit, "failure": failure_fit}
 
 
-def candidate_report(items: list[Item], folds: np.ndarray, candidate: str) -> dict[str, Any]:
-    names, target = CANDIDATES[candidate]
-    columns = [ALL_SIGNALS.index(name) for name in names]
+def candidate_report(
+    items: list[Item],
+    folds: np.ndarray,
+    names: tuple[str, ...],
+    target: str,
+    extra_pass: bool,
+    columns_of: tuple[str, ...] = ALL_SIGNALS,
+) -> dict[str, Any]:
+    """One candidate's out-of-fold report: its signals (`names`, columns of the items' values
+    in `columns_of` order), fitted to `target` ("dice" or "failure")."""
+    columns = [columns_of.index(name) for name in names]
     chosen = [Item(i.set_name, i.group, i.dice, i.values[columns]) for i in items]
     predicted, flagged = out_of_fold(chosen, folds, FITTERS[target])
 
@@ -157,7 +166,7 @@ def candidate_report(items: list[Item], folds: np.ndarray, candidate: str) -> di
     return {
         "signals": list(names),
         "fitted_to": target,
-        "extra_pass": candidate in EXTRA_PASS,
+        "extra_pass": extra_pass,
         "held_out_and_hard_cases": report(GOAL_POOL),
         "by_set": {name: report({name}) for name in dict.fromkeys(i.set_name for i in items)},
     }
@@ -184,8 +193,12 @@ def decision(candidates: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "eligible": all(rules.values()),
             "meets_goal": c["failures_caught"] >= 0.75,
         }
-    free = [n for n in checks if n not in EXTRA_PASS and checks[n]["eligible"]]
-    costly = [n for n in sorted(EXTRA_PASS) if checks[n]["eligible"] and checks[n]["meets_goal"]]
+    free = [n for n in checks if not candidates[n]["extra_pass"] and checks[n]["eligible"]]
+    costly = [
+        n
+        for n in checks
+        if candidates[n]["extra_pass"] and checks[n]["eligible"] and checks[n]["meets_goal"]
+    ]
     pool = free or costly
     served = "A"
     if pool:
@@ -244,7 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     values = AllValues(TFLitePredictor(args.model, num_threads=2, flips=2))
     items = pooled_items(parser, args, values)
     folds = folds_of(items)
-    candidates = {name: candidate_report(items, folds, name) for name in CANDIDATES}
+    candidates = {
+        name: candidate_report(items, folds, names, target, name in EXTRA_PASS)
+        for name, (names, target) in CANDIDATES.items()
+    }
     document: dict[str, Any] = {
         **stamp(),
         "criteria": CRITERIA,

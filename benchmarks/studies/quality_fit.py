@@ -78,11 +78,11 @@ def source_ids(folder: Path, listing: str, key: str) -> dict[str, str]:
 
 
 Values = Callable[[np.ndarray, np.ndarray], np.ndarray]
-"""An image's signals, in a fixed order, from its map on the model's grid (S, S) and the model
-input (S, S, 3) it came from (for a signal that needs another look at it)."""
+"""An image's signals, in a fixed order, from its map on the model's grid (S, S) and the
+decoded pixels (h, w, 3) it came from (for a signal that needs another look at them)."""
 
 
-def served_values(probabilities: np.ndarray, model_input: np.ndarray) -> np.ndarray:
+def served_values(probabilities: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     """segcore.quality's SIGNALS, in their order."""
     values = signals(probabilities)
     return np.asarray([values[name] for name in SIGNALS])
@@ -103,12 +103,9 @@ def scored(
         _, truth = load_pair(sample)
         with Image.open(sample.image_path) as image:
             pixels = read_for_model(image, size).pixels
-        model_input = preprocess(pixels, size)
-        probabilities = predictor.predict(model_input[None])[0]
+        probabilities = predictor.predict(preprocess(pixels, size)[None])[0]
         dice = score_pair(truth, postprocess(probabilities, *truth.shape))["dice"]
-        items.append(
-            Item(set_name, groups[sample.image_id], dice, values(probabilities, model_input))
-        )
+        items.append(Item(set_name, groups[sample.image_id], dice, values(probabilities, pixels)))
     return items
 
 

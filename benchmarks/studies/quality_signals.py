@@ -64,7 +64,7 @@ def extra_signals(probabilities: np.ndarray) -> dict[str, float]:
     }
 
 
-def ten_values(probabilities: np.ndarray, model_input: np.ndarray) -> np.ndarray:
+def ten_values(probabilities: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     """A's six signals, then EXTRA."""
     values = {**signals(probabilities), **extra_signals(probabilities)}
     return np.asarray([values[name] for name in (*SIGNALS, *EXTRA)])

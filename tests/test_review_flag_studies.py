@@ -1,5 +1,6 @@
-"""The failure-focused flag study: its logistic fit solves its own objective, its score ranks the
-failures first, and its decision follows the criteria's rules."""
+"""The review-flag studies: the failure-focused fit solves its own objective and ranks the
+failures first, the decision follows the criteria's rules, and the contrast signal reads a dark
+lesion as one."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import Any
 import numpy as np
 
 from benchmarks.studies.failure_flag import (
+    CANDIDATES,
     PENALTY_C,
     decision,
     failure_fit,
     logistic,
     mask_dice,
 )
+from benchmarks.studies.look_signals import RING, edge_contrast, ring_of
 from benchmarks.studies.quality_fit import Item
 
 
@@ -55,7 +58,9 @@ def test_mask_dice() -> None:
     assert mask_dice(a, b) == 0.5
 
 
-def _candidate(caught: int, *, auroc: float = 0.94, error: float = 0.058) -> dict[str, Any]:
+def _candidate(
+    caught: int, *, auroc: float = 0.94, error: float = 0.058, extra_pass: bool = False
+) -> dict[str, Any]:
     row = {
         "failures": 55,
         "failures_caught": caught / 55,
@@ -63,25 +68,38 @@ def _candidate(caught: int, *, auroc: float = 0.94, error: float = 0.058) -> dic
         "auroc": auroc,
         "mean_abs_error": error,
     }
-    return {"signals": ["s"] * 6, "held_out_and_hard_cases": row}
+    return {"signals": ["s"] * 6, "extra_pass": extra_pass, "held_out_and_hard_cases": row}
 
 
 def test_the_decision_follows_the_criteria() -> None:
-    base = {name: _candidate(37) for name in ("A", "F6", "F10", "M7", "FM7")}
+    base = {name: _candidate(37, extra_pass=name in ("M7", "FM7")) for name in CANDIDATES}
     assert decision(base)["served"] == "A"
 
     free = copy.deepcopy(base)
     free["F6"] = _candidate(40)
-    free["M7"] = _candidate(45)
+    free["M7"] = _candidate(45, extra_pass=True)
     assert decision(free)["served"] == "F6", "a free candidate comes before an extra pass"
 
     short = copy.deepcopy(base)
-    short["M7"] = _candidate(41)
+    short["M7"] = _candidate(41, extra_pass=True)
     assert decision(short)["served"] == "A", "an extra pass must also meet the 75 % goal"
-    short["M7"] = _candidate(42)
+    short["M7"] = _candidate(42, extra_pass=True)
     assert decision(short)["served"] == "M7"
 
     worse = copy.deepcopy(base)
     worse["F6"] = _candidate(41, auroc=0.93)
     worse["F10"] = _candidate(41, error=0.064)
     assert decision(worse)["served"] == "A"
+
+
+def test_the_ring_and_the_contrast_of_a_dark_lesion() -> None:
+    mask = np.zeros((16, 16), bool)
+    mask[6:10, 6:10] = True
+    ring = ring_of(mask)
+    assert not (ring & mask).any()
+    assert ring.sum() == (4 + 2 * RING) ** 2 - 16
+    skin = np.full((16, 16, 3), 200, np.uint8)
+    skin[mask] = 80
+    assert edge_contrast(skin, mask) > 0
+    assert edge_contrast(255 - skin, mask) < 0
+    assert edge_contrast(skin, np.zeros_like(mask)) == 0.0
