@@ -31,6 +31,7 @@ from benchmarks.studies.quality_fit import (
     fit,
     folds_of,
     out_of_fold,
+    percent,
     pooled_items,
     report_of,
     weighted_percentile,
@@ -208,10 +209,6 @@ def decision(candidates: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"candidates": checks, "served": served}
 
 
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
 def table(document: dict[str, Any]) -> str:
     """Every candidate on the criteria's pool and the decision, from the JSON."""
     lines = [
@@ -227,8 +224,8 @@ def table(document: dict[str, Any]) -> str:
         extra = " + one more model call" if candidate["extra_pass"] else ""
         lines.append(
             f"| {name} | {len(candidate['signals'])}{extra} | {candidate['fitted_to']} "
-            f"| {row['auroc']:.3f} ({low:.3f}..{high:.3f}) | {_share(row['flagged_share'])} "
-            f"| {caught} of {row['failures']}, {_share(row['failures_caught'])} "
+            f"| {row['auroc']:.3f} ({low:.3f}..{high:.3f}) | {percent(row['flagged_share'])} "
+            f"| {caught} of {row['failures']}, {percent(row['failures_caught'])} "
             f"({c_low:.0%}..{c_high:.0%}) | {row['mean_abs_error']:.3f} |"
         )
     made = document["decision"]

@@ -289,7 +289,8 @@ def reliability_plot(items: list[Item], predicted: np.ndarray, out: Path) -> Non
     plt.close(fig)
 
 
-def _share(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A share as a percentage in a table ("-" when there is none)."""
     return "-" if value is None else f"{value:.1%}"
 
 
@@ -304,7 +305,7 @@ def table(document: dict[str, Any]) -> str:
     goal = "held-out + hard cases (the goal)"
     rows = {**document["by_set"], goal: document["held_out_and_hard_cases"]}
     for name, row in rows.items():
-        auroc_text, caught = "-", _share(row["failures_caught"])
+        auroc_text, caught = "-", percent(row["failures_caught"])
         if row["auroc"] is not None:
             low, high = row["auroc_ci95"]
             auroc_text = f"{row['auroc']:.3f} ({low:.3f}..{high:.3f})"
@@ -312,7 +313,7 @@ def table(document: dict[str, Any]) -> str:
             caught += f" ({low:.0%}..{high:.0%})"
         lines.append(
             f"| {NAMES.get(name, name)} | {row['images']} | {row['failures']} | {auroc_text} "
-            f"| {_share(row['flagged_share'])} | {caught} "
+            f"| {percent(row['flagged_share'])} | {caught} "
             f"| {row['mean_abs_error']:.3f} |"
         )
     alone = document["signal_auroc_alone"]["lesion_mean_probability"]

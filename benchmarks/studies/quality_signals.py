@@ -27,6 +27,7 @@ from benchmarks.studies.quality_fit import (
     add_set_arguments,
     folds_of,
     out_of_fold,
+    percent,
     pooled_items,
     report_of,
 )
@@ -98,10 +99,6 @@ def decision(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return {"more_failures_caught": caught_more, "rules": rules, "b_served": all(rules.values())}
 
 
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
-
-
 def table(document: dict[str, Any]) -> str:
     """Both candidates on the goal pool and per set, and the decision, from the JSON."""
     lines = [
@@ -116,9 +113,9 @@ def table(document: dict[str, Any]) -> str:
     for name, ra, rb in rows:
         cells = [name, str(ra["failures"])]
         cells += ["-" if r["auroc"] is None else f"{r['auroc']:.3f}" for r in (ra, rb)]
-        cells += [_share(r["flagged_share"]) for r in (ra, rb)]
+        cells += [percent(r["flagged_share"]) for r in (ra, rb)]
         for r in (ra, rb):
-            caught = _share(r["failures_caught"])
+            caught = percent(r["failures_caught"])
             if "failures_caught_ci95" in r:
                 low, high = r["failures_caught_ci95"]
                 caught += f" ({low:.0%}..{high:.0%})"
