@@ -1,12 +1,13 @@
 """FastAPI imported with its OpenAPI document's models built when the document is first asked
-for, not at import: about a tenth of the API function's INIT (benchmarks/cold_start.py).
+for, not at import: INIT 0.92-0.94x of the image that builds them (benchmarks/cold_start.py).
 
-`fastapi.params` imports `fastapi.openapi.models`, some forty pydantic models that only
-`/openapi.json` (and the pages that fetch it) uses, so `import fastapi` builds every one of
-them. Pydantic's `defer_build` builds a model on its first use instead; it is set on pydantic's
-BaseModel for the length of FastAPI's import only, so every other model (the API's own schemas
-among them) is still built where it is defined. The document is built in FastAPI's async
-`/openapi.json` route, on the event loop's one thread, so no two first uses can race.
+`fastapi.params` imports `fastapi.openapi.models`, forty pydantic models that only
+`/openapi.json` (and the pages that fetch it) uses, so `import fastapi` builds them all.
+Pydantic's `defer_build` builds a model on its first use instead (three, which that module
+rebuilds explicitly, are still built at import); it is set on pydantic's BaseModel for the
+length of FastAPI's import only, so every other model (the API's own schemas among them) is
+still built where it is defined. The document is built in FastAPI's async `/openapi.json`
+route, on the event loop's one thread, so no two first uses can race.
 """
 
 from __future__ import annotations
