@@ -700,9 +700,9 @@ def _failure_flag() -> str:
 
 
 def _look_signals() -> str:
-    from benchmarks.studies import look_signals
+    from benchmarks.studies import failure_flag, look_signals
 
-    return look_signals.table(load(look_signals.REPORT))
+    return failure_flag.table(load(look_signals.REPORT))
 
 
 def _second_look(name: str) -> Callable[[], str]:
