@@ -34,6 +34,7 @@ from benchmarks.studies.quality_fit import (
     percent,
     pooled_items,
     report_of,
+    standardisation,
     weighted_percentile,
     weights_of,
 )
@@ -126,9 +127,7 @@ def failure_fit(items: list[Item]) -> FailureFit:
     dice = np.asarray([item.dice for item in items])
     w = weights_of(items)
     w = w / w.mean()
-    means = np.average(x, axis=0, weights=w)
-    scales = np.sqrt(np.average((x - means) ** 2, axis=0, weights=w))
-    scales[scales == 0] = 1.0
+    means, scales = standardisation(x, w)
     beta = logistic((x - means) / scales, (dice < FAILURE).astype(float), w)
     result = FailureFit(means, scales, beta, 0.0, 0.0)
     p = result.risk(x)

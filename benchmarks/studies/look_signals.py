@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from benchmarks.provenance import stamp
-from benchmarks.studies.failure_flag import candidate_report, decision, mask_dice, table
+from benchmarks.studies.failure_flag import candidate_report, decision, table
 from benchmarks.studies.quality_fit import FAILURE, add_set_arguments, folds_of, pooled_items
+from segcore.metrics import score_pair
 from segcore.paths import REPOSITORY
 from segcore.predictor import TFLitePredictor
-from segcore.processing import THRESHOLD, preprocess, probability_image
+from segcore.processing import THRESHOLD, postprocess, preprocess
 from segcore.quality import SIGNALS, signals
 from segcore.second_look import Policy, second_look
 
@@ -50,13 +52,8 @@ CRITERIA = "benchmarks/studies/look_signals_criteria.md"
 
 def ring_of(mask: np.ndarray) -> np.ndarray:
     """Pixels within RING (Chebyshev) of the mask, outside it."""
-    grown = mask.copy()
-    padded = np.pad(mask, RING)
-    size_y, size_x = mask.shape
-    for dy in range(2 * RING + 1):
-        for dx in range(2 * RING + 1):
-            grown |= padded[dy : dy + size_y, dx : dx + size_x]
-    ring: np.ndarray = grown & ~mask
+    square = np.ones((2 * RING + 1, 2 * RING + 1), dtype=bool)
+    ring: np.ndarray = ndimage.binary_dilation(mask, structure=square) & ~mask
     return ring
 
 
@@ -88,12 +85,11 @@ class LookValues:
         agreement = 1.0
         if look is not None:
             self.look_ms.append((time.perf_counter() - start) * 1000)
-            height, width = pixels.shape[:2]
             box = look.box
-            first = np.asarray(probability_image(probabilities, width, height))
-            inside = first[box.top : box.bottom, box.left : box.right] > THRESHOLD * 255
-            again = np.asarray(probability_image(look.probabilities, box.width, box.height))
-            agreement = mask_dice(inside, again > THRESHOLD * 255)
+            first = postprocess(probabilities, *pixels.shape[:2])
+            inside = first[box.top : box.bottom, box.left : box.right]
+            again = postprocess(look.probabilities, box.height, box.width)
+            agreement = score_pair(inside, again)["dice"]
         values = {
             **signals(probabilities),
             CONTRAST: edge_contrast(preprocess(pixels, size), mask),

@@ -200,13 +200,19 @@ def weighted_percentile(values: np.ndarray, weights: np.ndarray, share: float) -
     return float(values[order][np.searchsorted(cumulative, share)])
 
 
+def standardisation(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The signals' weighted means and standard deviations (1 where a signal is constant)."""
+    means = np.average(x, axis=0, weights=w)
+    scales = np.sqrt(np.average((x - means) ** 2, axis=0, weights=w))
+    scales[scales == 0] = 1.0
+    return means, scales
+
+
 def fit(items: list[Item]) -> Fit:
     x = np.stack([item.values for item in items])
     y = np.asarray([item.dice for item in items])
     w = weights_of(items)
-    means = np.average(x, axis=0, weights=w)
-    scales = np.sqrt(np.average((x - means) ** 2, axis=0, weights=w))
-    scales[scales == 0] = 1.0
+    means, scales = standardisation(x, w)
     z = np.column_stack([np.ones(len(x)), (x - means) / scales])
     root = np.sqrt(w)
     solution, *_ = np.linalg.lstsq(z * root[:, None], y * root, rcond=None)
