@@ -1,5 +1,5 @@
 """FastAPI imported with its OpenAPI document's models built when the document is first asked
-for, not at import: INIT 0.92-0.94x of the image that builds them (benchmarks/cold_start.py).
+for, not at import (what it saves: benchmarks/cold_start_vs_parent.json, benchmarks/cold_start.py).
 
 `fastapi.params` imports `fastapi.openapi.models`, forty pydantic models that only
 `/openapi.json` (and the pages that fetch it) uses, so `import fastapi` builds them all.
