@@ -54,29 +54,45 @@ export async function decodeFile(file, pipeline) {
 }
 
 /**
- * Rows of the bitmap as RGB bytes, a strip at a time, composited over white (as the server
- * flattens transparency).
+ * Rows of the bitmap as RGB bytes, composited over white (as the server flattens transparency).
+ * The canvas is drawn and read back a strip of STRIP_ROWS rows at a time, into one buffer
+ * reused from strip to strip; a read inside the current strip is a view of that buffer (valid
+ * until the next read), so the readers' 8-row steps do not each draw and copy.
  * @param {ImageBitmap} bitmap
  * @returns {import('./resample.js').RowReader}
  */
 function stripReader(bitmap) {
-  const { width } = bitmap;
+  const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, STRIP_ROWS);
   const context = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d', { willReadFrequently: true, alpha: false }));
+  const rgb = new Uint8Array(STRIP_ROWS * width * 3);
+  let stripTop = 0;
+  let stripBottom = 0;
+  /** @param {number} top */
+  const load = (top) => {
+    const rows = Math.min(STRIP_ROWS, height - top);
+    context.fillStyle = '#fff';
+    context.fillRect(0, 0, width, rows);
+    context.drawImage(bitmap, 0, top, width, rows, 0, 0, width, rows);
+    const rgba = context.getImageData(0, 0, width, rows).data;
+    for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
+      rgb[j] = rgba[i];
+      rgb[j + 1] = rgba[i + 1];
+      rgb[j + 2] = rgba[i + 2];
+    }
+    stripTop = top;
+    stripBottom = top + rows;
+  };
+  /** @param {number} from @param {number} to rows of the current strip */
+  const view = (from, to) => rgb.subarray((from - stripTop) * width * 3, (to - stripTop) * width * 3);
   return (top, bottom) => {
+    if (top >= stripTop && bottom <= stripBottom) return view(top, bottom);
     const out = new Uint8Array((bottom - top) * width * 3);
-    for (let y = top; y < bottom; y += STRIP_ROWS) {
-      const rows = Math.min(STRIP_ROWS, bottom - y);
-      context.fillStyle = '#fff';
-      context.fillRect(0, 0, width, rows);
-      context.drawImage(bitmap, 0, y, width, rows, 0, 0, width, rows);
-      const rgba = context.getImageData(0, 0, width, rows).data;
-      const offset = (y - top) * width * 3;
-      for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-        out[offset + j] = rgba[i];
-        out[offset + j + 1] = rgba[i + 1];
-        out[offset + j + 2] = rgba[i + 2];
-      }
+    for (let y = top; y < bottom; ) {
+      if (y < stripTop || y >= stripBottom) load(y);
+      const end = Math.min(bottom, stripBottom);
+      out.set(view(y, end), (y - top) * width * 3);
+      y = end;
     }
     return out;
   };

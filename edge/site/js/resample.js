@@ -17,7 +17,8 @@ const HALF = 1 << (PRECISION_BITS - 1);
  */
 
 /**
- * Reads input rows [top, bottom) as `channels`-byte pixels, top to bottom, `width` a row.
+ * Reads input rows [top, bottom) as `channels`-byte pixels, top to bottom, `width` a row. The
+ * array may be the reader's own buffer: read it before the next call, never write to it.
  * @typedef {(top: number, bottom: number) => Uint8Array} RowReader
  */
 
